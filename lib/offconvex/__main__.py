@@ -1,0 +1,3 @@
+from offconvex.cli import main
+
+raise SystemExit(main())

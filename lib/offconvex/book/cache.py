@@ -1,0 +1,74 @@
+"""Content-keyed execution cache.
+
+Key = hash of the notebook source, every file under lib/, the lock file, the profile and the resolved
+parameters. (jupyter-cache hashes code cells only, so a change in lib/ would go unnoticed.)
+An entry is a folder holding the executed notebook, figures, the run record and a manifest of
+checksums; an entry whose files do not match its manifest is reported corrupt and re-executed.
+"""
+
+import hashlib
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from offconvex.book.project import Project
+
+KEEP_PER_SLUG = 4  # older entries are pruned; a few let switching profiles stay warm
+
+
+def _library_files(project: Project):
+    for path in sorted(project.lib.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and ".egg-info" not in str(path):
+            yield path
+
+
+def cache_key(project: Project, slug: str, profile: str, parameters: dict) -> str:
+    digest = hashlib.sha256(b"offconvex-cache-v1\0")
+    digest.update(f"python{sys.version_info.major}.{sys.version_info.minor}\0".encode())
+    digest.update(project.notebook(slug).read_bytes())
+    for path in _library_files(project):
+        digest.update(str(path.relative_to(project.root)).encode() + b"\0")
+        digest.update(path.read_bytes())
+    digest.update(project.lock_file.read_bytes() if project.lock_file.exists() else b"no-lock")
+    digest.update(f"\0{profile}\0{json.dumps(parameters, sort_keys=True)}".encode())
+    return digest.hexdigest()[:20]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_manifest(entry: Path) -> None:
+    files = sorted(p for p in entry.rglob("*") if p.is_file() and p.name != "manifest.json")
+    manifest = {str(p.relative_to(entry)): _sha256(p) for p in files}
+    (entry / "manifest.json").write_text(json.dumps(manifest, indent=1))
+
+
+def verify(entry: Path) -> str | None:
+    """None when the entry is intact, else the reason it is not."""
+    try:
+        manifest = json.loads((entry / "manifest.json").read_text())
+    except (OSError, ValueError) as error:
+        return f"unreadable manifest ({type(error).__name__})"
+    for name in ("executed.ipynb", "record.json"):
+        if name not in manifest:
+            return f"manifest lacks {name}"
+    for name, checksum in manifest.items():
+        path = entry / name
+        if not path.is_file():
+            return f"missing {name}"
+        if _sha256(path) != checksum:
+            return f"checksum mismatch in {name}"
+    return None
+
+
+def entry_path(project: Project, slug: str, key: str) -> Path:
+    return project.cache / slug / key
+
+
+def prune(project: Project, slug: str, keep: Path) -> None:
+    entries = sorted((p for p in (project.cache / slug).iterdir() if p.is_dir() and p != keep),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[KEEP_PER_SLUG - 1:]:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,109 @@
+"""The ten chapters of the book: one per post, grouped into the five parts of the table of contents.
+
+This registry is the single source for chapter titles, parts, links and the plan shown on a chapter's
+page until its notebook exists. A test keeps ``_toc.yml`` in agreement with it.
+"""
+
+from typing import NamedTuple
+
+
+class Chapter(NamedTuple):
+    slug: str  # notebooks/<slug>.py, book/posts/<slug>.ipynb
+    title: str
+    part: str
+    post_url: str
+    plan: str  # what the chapter will reproduce (shown on its stub page until the notebook lands)
+
+
+PARTS = (
+    "Implicit regularization",
+    "Optimization dynamics",
+    "Sampling",
+    "Generalization and data reuse",
+    "Privacy",
+)
+
+CHAPTERS = (
+    Chapter(
+        "2020-11-27-reg-dl-not-norm",
+        "Can implicit regularization be explained by norms?",
+        "Implicit regularization",
+        "http://www.offconvex.org/2020/11/27/reg_dl_not_norm/",
+        "Matrix completion where every norm grows while the loss falls; tensor completion finding rank 1.",
+    ),
+    Chapter(
+        "2021-07-08-imp-reg-tf",
+        "Implicit regularization in tensor factorization",
+        "Implicit regularization",
+        "http://www.offconvex.org/2021/07/08/imp-reg-tf/",
+        "Incremental learning of CP components at three initialization scales (Figure 4); tensor rank as a "
+        "complexity measure on images turned into tensor entries, against random-label and random-image "
+        "variants (Figure 5); a prediction task read as tensor completion (Figure 2).",
+    ),
+    Chapter(
+        "2022-07-15-imp-reg-htf-cnn",
+        "Hierarchical tensor factorization and the locality of CNNs",
+        "Implicit regularization",
+        "http://www.offconvex.org/2022/07/15/imp-reg-htf-cnn/",
+        "Incremental rank learning side by side in matrix, tensor and hierarchical tensor factorization "
+        "(Figures 1, 2, 4); the input-gradient-change regularizer that counters locality (Figure 6).",
+    ),
+    Chapter(
+        "2022-01-06-gf-gd",
+        "Gradient flow versus gradient descent",
+        "Optimization dynamics",
+        "http://www.offconvex.org/2022/01/06/gf-gd/",
+        "Gradient descent as Euler's method for gradient flow (Figure 1); deep networks trained at step "
+        "sizes that differ 20-fold staying on the same path (Figure 2); Hessian eigenvalues along the path.",
+    ),
+    Chapter(
+        "2021-03-25-beyond-ntk",
+        "Beyond the neural tangent kernel: Taylorized training",
+        "Optimization dynamics",
+        "http://www.offconvex.org/2021/03/25/beyondNTK/",
+        "A network against its first-, second- and third-order Taylor models during training (Figure 1); "
+        "the randomized-sign coupling; sample complexity of quadratic models against the NTK.",
+    ),
+    Chapter(
+        "2021-03-01-beyond-log-concave-2",
+        "Sampling beyond log-concavity II: multimodality and simulated tempering",
+        "Sampling",
+        "http://www.offconvex.org/2021/03/01/beyondlogconcave2/",
+        "Langevin dynamics trapped in one mode of a Gaussian mixture, with switching times against the "
+        "exact one-dimensional answer; simulated tempering crossing between the modes.",
+    ),
+    Chapter(
+        "2021-03-12-beyond-log-concave-3",
+        "Sampling beyond log-concavity III: manifold structure",
+        "Sampling",
+        "http://www.offconvex.org/2021/03/12/beyondlogconcave3/",
+        "Langevin dynamics on a matrix-factorization posterior staying near its manifold of symmetries "
+        "and mixing along it; coupling of Brownian motions on the sphere.",
+    ),
+    Chapter(
+        "2022-06-06-pgdl",
+        "Predicting generalization with GANs",
+        "Generalization and data reuse",
+        "http://www.offconvex.org/2022/06/06/PGDL/",
+        "A small class-conditional GAN on digits ranking a zoo of classifiers by their error on synthetic "
+        "data; mode collapse by the birthday-paradox test.",
+    ),
+    Chapter(
+        "2021-04-07-rip-van-winkle",
+        "Rip van Winkle's razor",
+        "Generalization and data reuse",
+        "http://www.offconvex.org/2021/04/07/ripvanwinkle/",
+        "The meta-overfitting bound as a calculator; adaptive overfitting of a reused test set simulated "
+        "against the bounds.",
+    ),
+    Chapter(
+        "2020-11-11-instahide",
+        "InstaHide: training on encrypted data, and the attack on it",
+        "Privacy",
+        "http://www.offconvex.org/2020/11/11/instahide/",
+        "Mixup and InstaHide encodings of images; accuracy when training on encodings; the attack that "
+        "recovers the private images.",
+    ),
+)
+
+BY_SLUG = {chapter.slug: chapter for chapter in CHAPTERS}

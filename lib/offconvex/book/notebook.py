@@ -1,0 +1,215 @@
+"""What a chapter notebook calls: start, save_figure, claim, claims_table.
+
+The runner tells the kernel where to write through environment variables (OFFCONVEX_FIGURE_DIR,
+OFFCONVEX_COMMIT); run by hand, a notebook writes to ``_build/scratch/<slug>/`` so that nothing
+published is overwritten.
+"""
+
+import base64
+import html
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from offconvex.book.project import Project, check_profile
+from offconvex.book.provenance import git_commit
+from offconvex.book.style import PNG_METADATA, apply_style
+
+FIGURE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass
+class _Session:
+    slug: str
+    profile: str
+    seed: int
+    out: Path
+    commit: str
+    claims: list = field(default_factory=list)
+    figures: list = field(default_factory=list)
+
+
+_session: _Session | None = None
+
+
+def start(slug: str, profile: str, seed: int, threads: int | None = None) -> _Session:
+    """Begin a chapter: check the profile, pin threads, make torch deterministic, apply the style."""
+    global _session
+    check_profile(profile)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"SEED must be an int, got {seed!r}")
+    threads = threads or int(os.environ.get("OFFCONVEX_THREADS", "1"))
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+    torch.set_flush_denormal(True)  # tiny products of small-init factors otherwise cost 5x in denormals
+    apply_style()
+    project = Project.default()
+    out = Path(os.environ.get("OFFCONVEX_FIGURE_DIR") or project.build / "scratch" / slug)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "claims.json").unlink(missing_ok=True)
+    commit = os.environ.get("OFFCONVEX_COMMIT") or git_commit(project.root)
+    _session = _Session(slug, profile, seed, out, commit)
+    return _session
+
+
+def _current() -> _Session:
+    if _session is None:
+        raise RuntimeError("call offconvex.book.start(slug, PROFILE, SEED) first")
+    return _session
+
+
+def by_profile(profile: str, **choices):
+    """The value for ``profile`` among ``smoke=..., book=..., paper=...`` (all three required)."""
+    check_profile(profile)
+    missing = {"smoke", "book", "paper"} - set(choices)
+    if missing:
+        raise ValueError(f"by_profile needs a value for every profile; missing {sorted(missing)}")
+    return choices[profile]
+
+
+def to_jsonable(value):
+    """Arrays become nested lists of Python floats/ints; NaN stays NaN (Python's json reads it back)."""
+    if isinstance(value, dict):
+        return {str(key): to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(item) for item in value]
+    if hasattr(value, "detach"):  # torch tensor
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return float(value)
+    if isinstance(value, str) or value is None:
+        return value
+    raise TypeError(f"cannot store {type(value).__name__} in figure data; use arrays, numbers or strings")
+
+
+def _hide_text(fig) -> None:
+    for text in fig.findobj(lambda artist: isinstance(artist, plt.Text)):
+        text.set_visible(False)
+
+
+def _figure_html(png: Path, caption: str, provenance: str) -> str:
+    data = base64.b64encode(png.read_bytes()).decode()
+    alt = html.escape(caption, quote=True)
+    return (
+        f'<figure class="offconvex-figure"><img src="data:image/png;base64,{data}" alt="{alt}" '
+        f'style="max-width:100%;background:white"/>'
+        f"<figcaption>{html.escape(caption)} <small><em>{html.escape(provenance)}</em></small>"
+        f"</figcaption></figure>"
+    )
+
+
+def save_figure(fig, figure_id: str, *, data: dict, caption: str, rtol: float = 1e-9, atol: float = 1e-12,
+                tolerances: dict | None = None, image_rms: float = 1.0) -> Path:
+    """Write ``<id>.png``, a text-free ``<id>.notext.png`` and ``<id>.json`` (the data plotted), then show it.
+
+    ``rtol``/``atol`` say how far a re-run may move the data before CI calls it a regression;
+    ``tolerances`` overrides them per array (``{"loss": (rtol, atol)}``); ``image_rms`` bounds the
+    RMS pixel difference of the text-free image. Tight defaults suit deterministic float64 runs.
+    """
+    session = _current()
+    if not FIGURE_ID.match(figure_id):
+        raise ValueError(f"figure id {figure_id!r} must be lowercase letters, digits and dashes")
+    if figure_id in session.figures:
+        raise ValueError(f"figure id {figure_id!r} saved twice in {session.slug}")
+    if not data:
+        raise ValueError(f"figure {figure_id!r} needs the data it plots (data={{...}}) for regression")
+    record = {
+        "id": figure_id,
+        "caption": caption,
+        "profile": session.profile,
+        "seed": session.seed,
+        "tolerance": {
+            "rtol": rtol,
+            "atol": atol,
+            "arrays": {name: list(pair) for name, pair in (tolerances or {}).items()},
+            "image_rms": image_rms,
+        },
+        "data": to_jsonable(data),
+    }
+    png = session.out / f"{figure_id}.png"
+    fig.savefig(png, metadata=PNG_METADATA)
+    _hide_text(fig)
+    fig.savefig(session.out / f"{figure_id}.notext.png", metadata=PNG_METADATA)
+    (session.out / f"{figure_id}.json").write_text(json.dumps(record, indent=1, allow_nan=True))
+    plt.close(fig)
+    session.figures.append(figure_id)
+    provenance = f"Profile {session.profile}, seed {session.seed}, commit {session.commit}."
+    _display({"text/html": _figure_html(png, caption, provenance), "text/plain": caption})
+    return png
+
+
+def _display(bundle: dict) -> None:
+    try:
+        from IPython.display import display
+    except ImportError:  # plain Python: nothing to show
+        return
+    display(bundle, raw=True)
+
+
+def claim(text: str, passed, *, not_reproduced: str | None = None, **measured) -> bool:
+    """Record one claim of the post, judged on ``measured`` numbers computed by the notebook.
+
+    ``not_reproduced`` (a reason) marks a claim the reproduction honestly does not support at this
+    scale: it is shown as not reproduced with its numbers, and CI checks that it still fails the same way.
+    """
+    session = _current()
+    if not isinstance(passed, (bool, np.bool_)):
+        raise TypeError(f"claim {text!r}: passed must be a bool, got {type(passed).__name__}")
+    if any(existing["text"] == text for existing in session.claims):
+        raise ValueError(f"claim recorded twice: {text!r}")
+    passed = bool(passed)
+    status = "pass" if passed else ("not-reproduced" if not_reproduced else "fail")
+    entry = {"text": text, "passed": passed, "status": status, "measured": to_jsonable(measured)}
+    if not_reproduced:
+        entry["reason"] = not_reproduced
+    session.claims.append(entry)
+    (session.out / "claims.json").write_text(json.dumps(session.claims, indent=1, allow_nan=True))
+    return passed
+
+
+def _format(value) -> str:
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.4g}"
+    if isinstance(value, list):
+        shown = ", ".join(_format(item) for item in value[:8])
+        return f"[{shown}{', …' if len(value) > 8 else ''}]"
+    return str(value)
+
+
+def claims_table() -> list:
+    """Show every recorded claim with ✅ / ❌ and the numbers it was judged on; return the entries."""
+    session = _current()
+    marks = {"pass": "✅", "fail": "❌", "not-reproduced": "❌ not reproduced"}
+    rows = []
+    for entry in session.claims:
+        numbers = "; ".join(f"{name} = {_format(value)}" for name, value in entry["measured"].items())
+        if entry.get("reason"):
+            numbers += f" — {entry['reason']}"
+        rows.append(
+            f"<tr><td>{marks[entry['status']]}</td><td>{html.escape(entry['text'])}</td>"
+            f"<td>{html.escape(numbers)}</td></tr>"
+        )
+    passed = sum(entry["passed"] for entry in session.claims)
+    table = (
+        f'<table class="offconvex-claims"><caption>Claims checked: {passed} of {len(session.claims)} '
+        f"reproduced (profile {session.profile}, seed {session.seed})</caption>"
+        "<thead><tr><th></th><th>Claim</th><th>Measured</th></tr></thead><tbody>"
+        + "".join(rows) + "</tbody></table>"
+    )
+    plain = "\n".join(f"{marks[e['status']]} {e['text']}" for e in session.claims)
+    _display({"text/html": table, "text/plain": plain})
+    return session.claims

@@ -1,0 +1,218 @@
+"""Execute chapter notebooks with papermill: in parallel, cached by content, failures isolated.
+
+Each notebook runs in its own worker process and kernel, with one thread per kernel. Outputs are built
+in a staging folder and only replace what was published after the notebook succeeded, so a failing
+run never loses an earlier good one.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from offconvex.book import cache
+from offconvex.book.chapters import BY_SLUG
+from offconvex.book.params import resolve_parameters
+from offconvex.book.project import BookError, Project, check_profile
+from offconvex.book.provenance import git_commit, versions
+
+DEFAULT_TIMEOUT = {"smoke": 300, "book": 900, "paper": 6 * 3600}  # seconds per notebook: a safety net
+HIDDEN_CELL_TAGS = ("parameters", "injected-parameters")
+
+
+@dataclass
+class Job:
+    slug: str
+    notebook: Path
+    profile: str
+    parameters: dict
+    key: str
+
+
+@dataclass
+class Result:
+    slug: str
+    status: str  # executed | cached | failed
+    record: dict | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+def plan(project: Project, slugs: list[str] | None, profile: str, overrides: dict) -> list[Job]:
+    """Validate everything before anything runs: slugs, profile, parameter names and types."""
+    check_profile(profile)
+    written = project.written_slugs()
+    slugs = list(slugs) if slugs else written
+    for slug in slugs:
+        if slug not in written:
+            hint = "it is planned but has no notebook yet" if slug in BY_SLUG else "no such chapter"
+            raise BookError(f"unknown notebook {slug!r} ({hint}); available: {', '.join(written) or 'none'}")
+    jobs = []
+    for slug in dict.fromkeys(slugs):
+        notebook = project.notebook(slug)
+        parameters = resolve_parameters(notebook, profile, overrides)
+        jobs.append(Job(slug, notebook, profile, parameters, cache.cache_key(project, slug, profile, parameters)))
+    return jobs
+
+
+def _kernel_environment(project: Project, figure_dir: Path, commit: str) -> dict:
+    env = dict(os.environ)
+    env.pop("MPLBACKEND", None)  # an inherited Agg backend would give the notebook no images at all
+    env.update(
+        OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", OFFCONVEX_THREADS="1",
+        PYTHONHASHSEED="0", OFFCONVEX_FIGURE_DIR=str(figure_dir), OFFCONVEX_COMMIT=commit,
+        OFFCONVEX_ROOT=str(project.root),
+    )
+    return env
+
+
+def _hide_papermill_cells(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if any(tag in tags for tag in HIDDEN_CELL_TAGS) and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(nb, path)
+
+
+def _collect_record(job: Job, staging: Path, outcome: dict, commit: str) -> dict:
+    figures = staging / "figures"
+    claims_file = figures / "claims.json"
+    claims = json.loads(claims_file.read_text()) if claims_file.exists() else []
+    return {
+        "slug": job.slug,
+        "profile": job.profile,
+        "parameters": job.parameters,
+        "seconds": outcome["seconds"],
+        "peak_memory_mb": outcome["peak_memory_mb"],
+        "claims": claims,
+        "figures": sorted(p.stem for p in figures.glob("*.json") if p.name != "claims.json"),
+        "versions": versions(),
+        "commit": commit,
+        "cache_key": job.key,
+    }
+
+
+def _execute(project: Project, job: Job, timeout: float, commit: str) -> tuple[Path | None, str | None]:
+    """Run one notebook into a staging folder; on success turn it into the cache entry."""
+    entry = cache.entry_path(project, job.slug, job.key)
+    staging = entry.parent / f".staging-{job.key}-{os.getpid()}-{threading.get_ident()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "figures").mkdir(parents=True)
+    spec = {"notebook": str(job.notebook), "staging": str(staging), "parameters": job.parameters,
+            "cwd": str(project.notebooks), "timeout": timeout}
+    (staging / "spec.json").write_text(json.dumps(spec))
+    env = _kernel_environment(project, staging / "figures", commit)
+    try:
+        done = subprocess.run([sys.executable, "-m", "offconvex.book._worker", str(staging / "spec.json")],
+                              env=env, capture_output=True, text=True, timeout=timeout + 60)
+        lines = [line for line in done.stdout.splitlines() if line.startswith("OFFCONVEX-RESULT ")]
+        outcome = json.loads(lines[-1].split(" ", 1)[1]) if lines else {
+            "ok": False, "error": f"worker crashed: {' '.join(done.stderr.split()[-40:])}"}
+    except subprocess.TimeoutExpired:
+        outcome = {"ok": False, "error": f"timed out after {timeout:.0f} s (raise it with --timeout)"}
+    (staging / "spec.json").unlink()
+    if not outcome["ok"]:
+        partial = staging / "executed.ipynb"
+        if partial.exists():
+            project.failed.mkdir(parents=True, exist_ok=True)
+            shutil.move(partial, project.failed / f"{job.slug}.ipynb")
+            outcome["error"] += f"; partial notebook: {project.failed / job.slug}.ipynb"
+        shutil.rmtree(staging, ignore_errors=True)
+        return None, outcome["error"]
+    _hide_papermill_cells(staging / "executed.ipynb")
+    record = _collect_record(job, staging, outcome, commit)
+    (staging / "record.json").write_text(json.dumps(record, indent=1, allow_nan=True))
+    cache.write_manifest(staging)
+    if entry.exists():  # --force: the old entry goes only now that the new one is complete
+        shutil.rmtree(entry)
+    staging.rename(entry)
+    cache.prune(project, job.slug, keep=entry)
+    return entry, None
+
+
+def _replace_tree(source: Path, target: Path) -> None:
+    """Copy ``source`` over ``target`` so that ``target`` is never half-written."""
+    fresh = target.with_name(target.name + ".new")
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(source, fresh)
+    old = target.with_name(target.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    fresh.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _replace_file(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fresh = target.with_name(target.name + ".new")
+    shutil.copyfile(source, fresh)
+    os.replace(fresh, target)
+
+
+def publish(project: Project, slug: str, entry: Path) -> dict:
+    """Expose a cache entry as the chapter's executed notebook, figures and run record."""
+    _replace_file(entry / "executed.ipynb", project.posts / f"{slug}.ipynb")
+    project.figures.mkdir(parents=True, exist_ok=True)
+    _replace_tree(entry / "figures", project.figures / slug)
+    _replace_file(entry / "record.json", project.runs / f"{slug}.json")
+    return json.loads((entry / "record.json").read_text())
+
+
+def _summary(record: dict) -> str:
+    claims = record["claims"]
+    held = sum(claim["passed"] for claim in claims)
+    return (f"{record['seconds']:6.1f} s  {record['peak_memory_mb']:6.0f} MB  "
+            f"claims {held}/{len(claims)}  figures {len(record['figures'])}")
+
+
+def run(project: Project, slugs: list[str] | None = None, profile: str = "book", overrides: dict | None = None,
+        jobs: int | None = None, force: bool = False, timeout: float | None = None,
+        echo=print) -> list[Result]:
+    """Execute (or take from the cache) the given notebooks; one failure never stops the others."""
+    planned = plan(project, slugs, profile, overrides or {})
+    timeout = timeout or DEFAULT_TIMEOUT[profile]
+    commit = git_commit(project.root)
+    width = max(len(job.slug) for job in planned) if planned else 0
+    lock = threading.Lock()
+    counter = iter(range(1, len(planned) + 1))
+
+    def say(tag, job, text=""):
+        with lock:
+            echo(f"[{tag:<7}] {job.slug:<{width}}  {text}".rstrip(), flush=True)
+
+    def one(job: Job) -> Result:
+        entry = cache.entry_path(project, job.slug, job.key)
+        if entry.exists() and not force:
+            problem = cache.verify(entry)
+            if problem is None:
+                record = publish(project, job.slug, entry)
+                say("cached", job, _summary(record))
+                return Result(job.slug, "cached", record)
+            say("corrupt", job, f"cache entry {entry.name} is corrupt ({problem}); re-executing")
+            shutil.rmtree(entry, ignore_errors=True)
+        say("start", job, f"profile {job.profile}, #{next(counter)} of {len(planned)}")
+        started = time.perf_counter()
+        entry, error = _execute(project, job, timeout, commit)
+        if error:
+            say("FAILED", job, f"after {time.perf_counter() - started:.1f} s: {error}")
+            return Result(job.slug, "failed", error=error)
+        record = publish(project, job.slug, entry)
+        say("done", job, _summary(record))
+        return Result(job.slug, "executed", record)
+
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, planned))

@@ -1,0 +1,101 @@
+"""Command line: python -m offconvex {run,book,baselines,check,report,bench,lock} ..."""
+
+import argparse
+import sys
+
+from offconvex.book.project import PROFILES, BookError, Project
+
+EPILOG = """examples:
+  python -m offconvex run                              every notebook, book profile, cached
+  python -m offconvex run 2020-11-27-reg-dl-not-norm --profile smoke -p SEED 3
+  python -m offconvex book                             run + report + jupyter-book build
+  python -m offconvex check                            regress figures and claims against tests/baselines
+  python -m offconvex baselines SLUG                   regenerate baselines, print what changed
+"""
+
+
+def _parameters(pairs) -> dict:
+    from offconvex.book.params import parse_value
+
+    return {name: parse_value(value) for name, value in pairs or []}
+
+
+def _add_run_options(parser, profile_default="book"):
+    parser.add_argument("slugs", nargs="*", metavar="SLUG", help="notebooks to run (default: all written)")
+    parser.add_argument("--profile", default=profile_default, choices=PROFILES,
+                        help=f"sizes to run at (default {profile_default})")
+    parser.add_argument("--jobs", "-j", type=int, default=None, help="parallel kernels (default: cores)")
+    parser.add_argument("--force", action="store_true", help="ignore the cache and re-execute")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds per notebook")
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                        help="override a notebook parameter, e.g. -p SEED 3")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m offconvex", epilog=EPILOG,
+                                     description="Execute, check and publish the offconvex companion book.",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_run_options(commands.add_parser("run", help="execute notebooks with papermill (cached)"))
+    book = commands.add_parser("book", help="run notebooks, write the report, build _build/html")
+    _add_run_options(book)
+    check = commands.add_parser("check", help="compare figures and claims of the last book run with baselines")
+    check.add_argument("slugs", nargs="*", metavar="SLUG")
+    baselines = commands.add_parser("baselines", help="regenerate tests/baselines from the book profile")
+    baselines.add_argument("slugs", nargs="*", metavar="SLUG")
+    baselines.add_argument("--jobs", "-j", type=int, default=None)
+    commands.add_parser("report", help="write book/reproducibility.md from the run records")
+    bench = commands.add_parser("bench", help="time the book cold, warm and smoke -> _build/bench.json")
+    bench.add_argument("--jobs", "-j", type=int, default=2)
+    commands.add_parser("lock", help="rewrite requirements.lock and environment.yml from this environment")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    project = Project.default()
+    try:
+        if args.command == "run":
+            from offconvex.book.runner import run
+
+            results = run(project, args.slugs, args.profile, _parameters(args.parameter), args.jobs,
+                          args.force, args.timeout)
+            return _exit_code(results)
+        if args.command == "book":
+            from offconvex.book.site import build_book
+
+            return build_book(project, args.slugs, args.profile, _parameters(args.parameter), args.jobs,
+                              args.force, args.timeout)
+        if args.command == "check":
+            from offconvex.book.regress import check_all
+
+            return check_all(project, args.slugs)
+        if args.command == "baselines":
+            from offconvex.book.regress import update_baselines
+
+            return update_baselines(project, args.slugs, args.jobs)
+        if args.command == "report":
+            from offconvex.book.report import write_report
+
+            print(f"wrote {write_report(project)}")
+            return 0
+        if args.command == "bench":
+            from offconvex.book.bench import bench
+
+            return bench(project, args.jobs)
+        if args.command == "lock":
+            from offconvex.book.lock import write_lock
+
+            return write_lock(project)
+    except BookError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _exit_code(results) -> int:
+    failed = [result.slug for result in results if not result.ok]
+    if failed:
+        print(f"{len(failed)} of {len(results)} notebooks failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
