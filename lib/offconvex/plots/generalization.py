@@ -1,0 +1,71 @@
+"""Plots for the generalization chapters (Rip van Winkle's razor; predicting generalization with GANs).
+
+Each function takes data already computed and an ``ax`` and returns the ``ax``.
+"""
+
+import numpy as np
+
+
+def plot_curves(ax, x, curves: dict, *, xlabel: str, ylabel: str, logx=True, logy=False, styles=None):
+    """One line per entry of ``curves`` (label -> (n,) array over ``x`` (n,)); ``styles`` label -> kwargs."""
+    styles = styles or {}
+    for label, values in curves.items():
+        ax.plot(x, values, label=label, **styles.get(label, {}))
+    ax.set_xscale("log" if logx else "linear")
+    ax.set_yscale("log" if logy else "linear")
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def mark_points(ax, x, y, labels, *, marker="*", color="black"):
+    """Reported values (e.g. the post's numbers) as labelled markers."""
+    ax.scatter(x, y, marker=marker, color=color, s=90, zorder=5)
+    for xi, yi, text in zip(x, y, labels, strict=True):
+        ax.annotate(text, (xi, yi), textcoords="offset points", xytext=(6, -12), fontsize="small")
+    return ax
+
+
+def plot_predicted_vs_true(ax, predicted, true, groups, fit=None, *, xlabel: str, ylabel: str):
+    """Scatter of ``predicted`` (n,) against ``true`` (n,) errors, coloured by ``groups`` (n,) of str.
+
+    Draws y = x and, if given, the fitted line ``fit = (slope, intercept)`` of true on predicted.
+    """
+    predicted, true, groups = np.asarray(predicted), np.asarray(true), np.asarray(groups)
+    for group in dict.fromkeys(groups):
+        chosen = groups == group
+        ax.scatter(predicted[chosen], true[chosen], label=group, s=28, alpha=0.85)
+    top = 1.05 * max(predicted.max(), true.max())
+    ax.plot([0, top], [0, top], color="gray", linestyle="--", label="y = x")
+    if fit is not None:
+        ax.plot([0, top], [fit[1], fit[1] + fit[0] * top], color="black", linewidth=1, label="linear fit")
+    ax.set(xlim=(0, top), ylim=(0, top), xlabel=xlabel, ylabel=ylabel, aspect="equal")
+    ax.legend(fontsize="x-small", loc="lower right")
+    return ax
+
+
+def plot_image_grid(ax, images, labels=None, *, columns: int, image_shape=(8, 8)):
+    """Tile ``images`` (n, prod(image_shape)) in rows of ``columns``; ``labels`` (n,) become row titles."""
+    images = np.asarray(images).reshape(-1, *image_shape)
+    rows = int(np.ceil(len(images) / columns))
+    canvas = np.ones((rows * (image_shape[0] + 1), columns * (image_shape[1] + 1)))
+    for index, image in enumerate(images):
+        row, col = divmod(index, columns)
+        top, left = row * (image_shape[0] + 1), col * (image_shape[1] + 1)
+        canvas[top:top + image_shape[0], left:left + image_shape[1]] = 1 - image
+    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    if labels is not None:
+        row_labels = np.asarray(labels)[::columns]
+        ax.set_yticks((np.arange(rows) + 0.5) * (image_shape[0] + 1), [str(x) for x in row_labels])
+    else:
+        ax.set_yticks([])
+    ax.set_xticks([])
+    return ax
+
+
+def plot_bars(ax, names, values, *, ylabel: str, colors=None):
+    """Bar chart of ``values`` (n,) named by ``names`` (n,)."""
+    ax.bar(np.arange(len(values)), values, color=colors)
+    ax.set_xticks(np.arange(len(values)), names, rotation=20, ha="right", fontsize="small")
+    ax.set(ylabel=ylabel)
+    return ax
