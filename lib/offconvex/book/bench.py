@@ -1,0 +1,55 @@
+"""`make bench`: time the whole book cold (cache bypassed), warm (nothing changed) and in the smoke profile.
+
+Writes _build/bench.json and prints a table. Budgets (DESIGN §4, 2 cores): book cold ≤ 600 s with 2 jobs
+and no notebook over 180 s; warm ≤ 60 s; smoke ≤ 120 s; peak memory ≤ 3 GiB per notebook.
+"""
+
+import json
+import time
+
+from offconvex.book.project import Project
+from offconvex.book.runner import run
+from offconvex.book.site import build_site
+
+BUDGETS = {"book_cold_s": 600, "notebook_s": 180, "warm_s": 60, "smoke_s": 120, "peak_memory_mb": 3072}
+
+
+def _timed(label, **kwargs):
+    started = time.perf_counter()
+    results = run(**kwargs)
+    seconds = time.perf_counter() - started
+    print(f"--- {label}: {seconds:.1f} s")
+    return seconds, results
+
+
+def bench(project: Project, jobs: int = 2) -> int:
+    smoke_s, smoke = _timed("smoke (cold)", project=project, profile="smoke", jobs=jobs, force=True)
+    cold_s, cold = _timed("book (cold)", project=project, profile="book", jobs=jobs, force=True)
+    started = time.perf_counter()
+    _, warm = _timed("book (warm, cached)", project=project, profile="book", jobs=jobs)
+    build_code = build_site(project)
+    warm_s = time.perf_counter() - started
+    notebooks = {r.slug: {"seconds": r.record["seconds"], "peak_memory_mb": r.record["peak_memory_mb"]}
+                 for r in cold if r.ok}
+    measured = {
+        "jobs": jobs,
+        "book_cold_s": round(cold_s, 1),
+        "warm_s": round(warm_s, 1),
+        "smoke_s": round(smoke_s, 1),
+        "notebooks": notebooks,
+        "smoke_notebooks": {r.slug: r.record["seconds"] for r in smoke if r.ok},
+        "failed": sorted({r.slug for r in smoke + cold + warm if not r.ok}) + (["site"] if build_code else []),
+    }
+    worst = max((n["seconds"] for n in notebooks.values()), default=0)
+    memory = max((n["peak_memory_mb"] for n in notebooks.values()), default=0)
+    checks = {"book_cold_s": cold_s, "notebook_s": worst, "warm_s": warm_s, "smoke_s": smoke_s,
+              "peak_memory_mb": memory}
+    measured["within_budget"] = {name: value <= BUDGETS[name] for name, value in checks.items()}
+    project.build.mkdir(exist_ok=True)
+    (project.build / "bench.json").write_text(json.dumps(measured, indent=1))
+    print(f"{'measure':<16}{'value':>10}{'budget':>10}")
+    for name, value in checks.items():
+        mark = "ok" if value <= BUDGETS[name] else "OVER"
+        print(f"{name:<16}{value:>10.1f}{BUDGETS[name]:>10}  {mark}")
+    print(f"wrote {project.build / 'bench.json'}")
+    return 0 if not measured["failed"] else 1
