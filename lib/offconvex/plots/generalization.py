@@ -18,11 +18,12 @@ def plot_curves(ax, x, curves: dict, *, xlabel: str, ylabel: str, logx=True, log
     return ax
 
 
-def mark_points(ax, x, y, labels, *, marker="*", color="black"):
-    """Reported values (e.g. the post's numbers) as labelled markers."""
+def mark_points(ax, x, y, labels, *, offsets=None, marker="*", color="black"):
+    """Reported values (e.g. the post's numbers) as labelled markers; ``offsets`` in points per label."""
     ax.scatter(x, y, marker=marker, color=color, s=90, zorder=5)
-    for xi, yi, text in zip(x, y, labels, strict=True):
-        ax.annotate(text, (xi, yi), textcoords="offset points", xytext=(6, -12), fontsize="small")
+    offsets = offsets or [(6, -12)] * len(labels)
+    for xi, yi, text, offset in zip(x, y, labels, offsets, strict=True):
+        ax.annotate(text, (xi, yi), textcoords="offset points", xytext=offset, fontsize="small")
     return ax
 
 
