@@ -47,7 +47,7 @@ def compare_values(expected, actual, rtol: float, atol: float, where: str = "") 
     excess = np.where(close, -np.inf, np.abs(new - base) - (atol + rtol * np.abs(base)))
     worst = np.unravel_index(np.nanargmax(excess), base.shape) if base.ndim else ()
     index = f"[{', '.join(map(str, worst))}]" if worst else ""
-    return [f"{where}{index}: {new[worst]!r} vs baseline {base[worst]!r} "
+    return [f"{where}{index}: {float(new[worst])!r} vs baseline {float(base[worst])!r} "
             f"({(~close).sum()} of {close.size} values outside rtol={rtol:g}, atol={atol:g})"]
 
 

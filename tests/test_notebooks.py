@@ -1,0 +1,50 @@
+"""Every chapter notebook: executes in the smoke and book profiles, and its book-profile figures and
+claims match tests/baselines (DESIGN §3). The site then builds with warnings as errors."""
+
+import pytest
+
+from offconvex.book.chapters import CHAPTERS
+from offconvex.book.project import Project
+from offconvex.book.regress import check_slug
+from offconvex.book.report import prepare_pages, write_report
+from offconvex.book.runner import run
+from offconvex.book.site import build_site
+
+PROJECT = Project.default()
+SLUGS = PROJECT.written_slugs()
+pytestmark = pytest.mark.notebooks
+
+
+@pytest.fixture(scope="session")
+def book_run():
+    return {result.slug: result for result in run(PROJECT, SLUGS, "book", jobs=2)}
+
+
+@pytest.fixture(scope="session")
+def smoke_run():
+    return {result.slug: result for result in run(PROJECT, SLUGS, "smoke", jobs=2)}
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_smoke_profile_executes(smoke_run, slug):
+    assert smoke_run[slug].ok, smoke_run[slug].error
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_book_profile_matches_baselines(book_run, slug):
+    assert book_run[slug].ok, book_run[slug].error
+    problems = check_slug(PROJECT, slug)
+    assert not problems, f"{slug} regressed:\n  " + "\n  ".join(problems)
+
+
+def test_site_builds_with_warnings_as_errors(book_run):
+    prepare_pages(PROJECT, {slug: r.error for slug, r in book_run.items() if not r.ok})
+    write_report(PROJECT)
+    assert build_site(PROJECT) == 0
+    html = PROJECT.build / "html"
+    for chapter in CHAPTERS:
+        page = (html / "book" / "posts" / f"{chapter.slug}.html").read_text()
+        assert chapter.post_url in page
+        if chapter.slug in SLUGS:
+            assert "offconvex-claims" in page and "data:image/png;base64" in page
+    assert "Reproducibility report" in (html / "book" / "reproducibility.html").read_text()

@@ -1,0 +1,43 @@
+"""Repository-level invariants: pins agree, the table of contents matches the chapter registry."""
+
+from pathlib import Path
+
+import yaml
+
+from offconvex.book.chapters import CHAPTERS, PARTS
+from offconvex.book.lock import read_pins
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_environment_yml_carries_the_lock_files_pins():
+    lock = read_pins((ROOT / "requirements.lock").read_text())
+    conda = read_pins((ROOT / "environment.yml").read_text())
+    assert lock == conda
+    assert lock["torch"] == "2.13.0"  # never a local suffix like +cpu: PyPI has no such file
+    assert lock["jupyter-book"].startswith("1.")
+
+
+def test_toc_lists_every_chapter_in_its_part():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    parts = {part["caption"]: [c["file"] for c in part["chapters"]] for part in toc["parts"]}
+    for part in PARTS:
+        expected = [f"book/posts/{c.slug}" for c in CHAPTERS if c.part == part]
+        assert parts[part] == expected
+    assert len(CHAPTERS) == 10
+
+
+def test_config_leaves_execution_to_papermill():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["execute"]["execute_notebooks"] == "off"
+    assert config["only_build_toc_files"] is True
+
+
+def test_every_notebook_is_a_registered_chapter_with_a_parameters_cell():
+    from offconvex.book.params import default_parameters
+
+    slugs = {c.slug for c in CHAPTERS}
+    for notebook in sorted((ROOT / "notebooks").glob("*.py")):
+        assert notebook.stem in slugs, f"{notebook.name} is not in lib/offconvex/book/chapters.py"
+        defaults = default_parameters(notebook)
+        assert defaults["PROFILE"] == "book" and isinstance(defaults["SEED"], int)

@@ -1,0 +1,114 @@
+"""The runner: validation before anything runs, failure isolation, the content-keyed cache."""
+
+import json
+
+import pytest
+from conftest import toy_notebook
+
+from offconvex.book import cache
+from offconvex.book.params import parse_value, resolve_parameters
+from offconvex.book.project import BookError
+from offconvex.book.runner import plan, run
+
+GOOD = """\
+import matplotlib.pyplot as plt
+import numpy as np
+from offconvex import book
+book.start("good", PROFILE, SEED)
+x = np.arange(5) * SCALE
+fig, ax = plt.subplots()
+ax.plot(x, x ** 2)
+book.save_figure(fig, "fig1-square", data={"x": x, "y": x ** 2}, caption="Squares.")
+book.claim("squares grow", bool(np.all(np.diff(x ** 2) > 0)), last=float(x[-1] ** 2))
+book.claims_table()
+"""
+
+BAD = """\
+from offconvex import book
+book.start("bad", PROFILE, SEED)
+raise ValueError("deliberate failure for the test")
+"""
+
+
+def write(project, slug, body):
+    project.notebook(slug).write_text(toy_notebook(body))
+
+
+def quiet(*args, **kwargs):
+    pass
+
+
+def test_parse_value_reads_literals_and_strings():
+    assert parse_value("3") == 3 and parse_value("1e-3") == 1e-3 and parse_value("true") is True
+    assert parse_value("smoke") == "smoke" and parse_value("[1, 2]") == [1, 2]
+
+
+def test_unknown_slug_profile_and_parameter_are_refused_before_running(scratch_project):
+    write(scratch_project, "good", GOOD)
+    with pytest.raises(BookError, match="unknown notebook 'nope'"):
+        plan(scratch_project, ["nope"], "book", {})
+    with pytest.raises(BookError, match="unknown profile 'huge'"):
+        plan(scratch_project, ["good"], "huge", {})
+    with pytest.raises(BookError, match="unknown parameter SEEDS for good; its parameters are"):
+        plan(scratch_project, ["good"], "book", {"SEEDS": 1})
+    assert not scratch_project.build.exists()  # nothing ran, nothing was written
+
+
+def test_wrong_parameter_type_names_the_expected_type(scratch_project):
+    write(scratch_project, "good", GOOD)
+    notebook = scratch_project.notebook("good")
+    with pytest.raises(BookError, match=r"parameter SEED of good expects int \(default 0\), got 'x'"):
+        resolve_parameters(notebook, "book", {"SEED": "x"})
+    with pytest.raises(BookError, match="expects int"):
+        resolve_parameters(notebook, "book", {"SEED": True})
+    assert resolve_parameters(notebook, "smoke", {"SCALE": 3})["SCALE"] == 3.0  # int widens to float
+
+
+def test_cache_key_covers_notebook_library_lock_profile_and_parameters(scratch_project):
+    write(scratch_project, "good", GOOD)
+    params = {"PROFILE": "book", "SEED": 0, "SCALE": 2.0}
+    key = cache.cache_key(scratch_project, "good", "book", params)
+    assert key == cache.cache_key(scratch_project, "good", "book", dict(params))
+    assert key != cache.cache_key(scratch_project, "good", "smoke", params)
+    assert key != cache.cache_key(scratch_project, "good", "book", dict(params, SEED=1))
+    (scratch_project.lib / "offconvex" / "module.py").write_text("VALUE = 2\n")
+    changed_lib = cache.cache_key(scratch_project, "good", "book", params)
+    assert changed_lib != key
+    scratch_project.lock_file.write_text("numpy==0\n")
+    assert cache.cache_key(scratch_project, "good", "book", params) != changed_lib
+
+
+def test_failure_is_isolated_reported_and_keeps_earlier_outputs(scratch_project):
+    write(scratch_project, "good", GOOD)
+    write(scratch_project, "bad", BAD)
+    lines = []
+    results = {r.slug: r for r in run(scratch_project, jobs=2, echo=lambda *a, **k: lines.append(a[0]))}
+    assert results["good"].status == "executed" and results["bad"].status == "failed"
+    assert "ValueError: deliberate failure for the test" in results["bad"].error
+    assert "cell" in results["bad"].error
+    assert (scratch_project.failed / "bad.ipynb").exists()
+    record = json.loads((scratch_project.runs / "good.json").read_text())
+    assert record["claims"][0]["passed"] and record["figures"] == ["fig1-square"]
+    assert record["peak_memory_mb"] > 10 and record["parameters"]["SCALE"] == 2.0
+    assert any(line.startswith("[FAILED ] bad") for line in lines)
+    # A later failing version of 'good' must not remove what was published before.
+    published = (scratch_project.posts / "good.ipynb").read_bytes()
+    write(scratch_project, "good", BAD.replace('"bad"', '"good"'))
+    assert not run(scratch_project, ["good"], echo=quiet)[0].ok
+    assert (scratch_project.posts / "good.ipynb").read_bytes() == published
+    assert (scratch_project.figures / "good" / "fig1-square.png").exists()
+
+
+def test_cache_hit_and_corrupt_entry_is_re_executed(scratch_project):
+    write(scratch_project, "good", GOOD)
+    first = run(scratch_project, ["good"], echo=quiet)[0]
+    assert first.status == "executed"
+    assert run(scratch_project, ["good"], echo=quiet)[0].status == "cached"
+    entry = cache.entry_path(scratch_project, "good", first.record["cache_key"])
+    (entry / "figures" / "fig1-square.json").write_text("{broken")
+    lines = []
+    again = run(scratch_project, ["good"], echo=lambda *a, **k: lines.append(a[0]))[0]
+    assert again.status == "executed"
+    assert any("corrupt (checksum mismatch in figures/fig1-square.json); re-executing" in line for line in lines)
+    assert json.loads((scratch_project.figures / "good" / "fig1-square.json").read_text())["data"]["y"][-1] == 64.0
+    assert run(scratch_project, ["good"], force=True, echo=quiet)[0].status == "executed"
