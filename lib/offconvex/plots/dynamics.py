@@ -1,0 +1,50 @@
+"""Plots for optimization dynamics: paths on a 2-D landscape and labelled curves over time.
+
+Each function takes data and an ``ax`` and returns the ``ax``; nothing here computes.
+"""
+
+import numpy as np
+
+
+def plot_landscape_paths(ax, grid_x, grid_y, values, flows: dict, iterates: dict, levels: int = 25):
+    """Contours of a 2-D objective with continuous flows (lines) and discrete iterates (dots).
+
+    grid_x (nx,), grid_y (ny,), values (ny, nx); flows / iterates map a label to a (T, 2) path.
+    """
+    ax.contour(grid_x, grid_y, values, levels=levels, colors="0.8", linewidths=0.7)
+    for label, path in flows.items():
+        ax.plot(path[:, 0], path[:, 1], lw=2, label=label)
+    for label, path in iterates.items():
+        ax.plot(path[:, 0], path[:, 1], "o", ms=3.5, alpha=0.8, label=label)
+    ax.set_xlabel(r"$\theta_1$")
+    ax.set_ylabel(r"$\theta_2$")
+    ax.legend(fontsize=7, loc="best")
+    return ax
+
+
+def plot_curves(ax, x, curves: dict, xlabel: str, ylabel: str, log_y: bool = False, styles: dict | None = None):
+    """One line per ``curves`` entry (label -> (T,) values over ``x`` (T,)), optionally on a log y-axis.
+
+    ``styles`` optionally maps a label to matplotlib keyword arguments (e.g. dashed for a bound).
+    """
+    styles = styles or {}
+    for label, values in curves.items():
+        ax.plot(x if np.ndim(x) == 1 else x[label], values, label=label, **styles.get(label, {}))
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7, loc="best")
+    return ax
+
+
+def plot_points_by_group(ax, x_by_group: dict, y_by_group: dict, xlabel: str, ylabel: str, log_x: bool = False):
+    """Markers joined by lines, one group per key (e.g. test error against sample size per model)."""
+    for label, xs in x_by_group.items():
+        ax.plot(xs, y_by_group[label], "o-", label=label)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7, loc="best")
+    return ax
