@@ -38,7 +38,6 @@ SEED = 0
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
-
 from offconvex import book, cp
 from offconvex import matrix_factorization as mf
 from offconvex.plots.completion import entry_vs_loss, median_with_quartiles
@@ -135,7 +134,7 @@ curves = {f"depth{d}_run{r}_{name}": on_loss_grid(flows[(d, r)], name)
 
 # %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharex=True, layout="constrained")
-for ax, depth in zip(axes, (2, 3, 4)):
+for ax, depth in zip(axes, (2, 3, 4), strict=True):
     runs = [r for (d, r) in flows if d == depth]
     for run in runs:
         time = curves[f"depth{depth}_run{run}_time"]
@@ -309,4 +308,4 @@ book.claim("The smaller initialization (1e-3) reconstructs at least as well as 1
 # in the `book` profile; CI fails if any of them changes.
 
 # %% tags=["remove-input"]
-book.claims_table();
+book.claims_table()

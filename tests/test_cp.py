@@ -4,12 +4,11 @@ import numpy as np
 import pytest
 import tensorly
 import torch
-from tensorly.cp_tensor import cp_to_tensor as tl_cp_to_tensor
-from tensorly.decomposition import parafac
-
 from offconvex import cp
 from offconvex.group_rmsprop import group_rmsprop_init, group_rmsprop_step
 from offconvex.random import rng
+from tensorly.cp_tensor import cp_to_tensor as tl_cp_to_tensor
+from tensorly.decomposition import parafac
 
 
 def factors(shape=(3, 4, 5), rank=2, seed=0):

@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 import torch
-from scipy.linalg import expm
-
 from offconvex import matrix_factorization as mf
 from offconvex.random import rng
+from scipy.linalg import expm
 
 TARGET = np.array([[0.0, 1.0], [1.0, 0.0]])
 MASK = np.array([[0.0, 1.0], [1.0, 1.0]])

@@ -2,7 +2,6 @@
 claims match tests/baselines (DESIGN §3). The site then builds with warnings as errors."""
 
 import pytest
-
 from offconvex.book.chapters import CHAPTERS
 from offconvex.book.project import Project
 from offconvex.book.regress import check_slug

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import yaml
-
 from offconvex.book.chapters import CHAPTERS, PARTS
 from offconvex.book.lock import read_pins
 

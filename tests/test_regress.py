@@ -4,7 +4,6 @@ import json
 
 import matplotlib.pyplot as plt
 import numpy as np
-
 from offconvex.book.regress import check_slug, compare_claims, compare_figure, compare_image, compare_values
 
 
@@ -63,7 +62,6 @@ def test_missing_and_corrupt_baselines_say_what_to_do(scratch_project):
     scratch_project.runs.mkdir(parents=True)
     (scratch_project.runs / "x.json").write_text(json.dumps({"profile": "book"}))
     import pytest
-
     from offconvex.book.project import BookError
 
     with pytest.raises(BookError, match="corrupt baseline .*regenerate it with `make baselines`"):

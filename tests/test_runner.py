@@ -4,7 +4,6 @@ import json
 
 import pytest
 from conftest import toy_notebook
-
 from offconvex.book import cache
 from offconvex.book.params import parse_value, resolve_parameters
 from offconvex.book.project import BookError

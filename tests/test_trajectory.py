@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from offconvex.random import rng, torch_generator
 from offconvex.trajectory import iterate
 

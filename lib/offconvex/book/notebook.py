@@ -190,8 +190,8 @@ def _format(value) -> str:
     return str(value)
 
 
-def claims_table() -> list:
-    """Show every recorded claim with ✅ / ❌ and the numbers it was judged on; return the entries."""
+def claims_table() -> None:
+    """Show every recorded claim with ✅ / ❌ and the numbers it was judged on (the chapter's last cell)."""
     session = _current()
     marks = {"pass": "✅", "fail": "❌", "not-reproduced": "❌ not reproduced"}
     rows = []
@@ -212,4 +212,3 @@ def claims_table() -> list:
     )
     plain = "\n".join(f"{marks[e['status']]} {e['text']}" for e in session.claims)
     _display({"text/html": table, "text/plain": plain})
-    return session.claims
