@@ -31,3 +31,11 @@ def test_bad_arguments_are_named():
 def test_nearest_mode_splits_at_the_midpoint():
     mixture = mixtures.symmetric_pair(3.0)
     np.testing.assert_array_equal(mixtures.nearest_mode(mixture, np.array([[-0.1], [0.1]])), [0, 1])
+
+
+def test_symmetric_pair_closed_form_matches_the_generic_potential():
+    x = np.array([[-3.0, 0.2], [0.0, 1.0], [40.0, -1.0]])
+    generic = mixtures.potential_value_and_grad(mixtures.symmetric_pair(2.5, dim=2))(x)
+    closed = mixtures.symmetric_pair_value_and_grad(2.5, dim=2)(x)
+    for a, b in zip(generic, closed, strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-12)

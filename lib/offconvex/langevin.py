@@ -97,8 +97,9 @@ def hitting_steps(state: LangevinState, step: Callable[[LangevinState], Langevin
             break
         state = step(state)
         arrived = has_hit(state.position)
-        steps[running[arrived]] = k
-        running, state = running[~arrived], select(state, ~arrived)
+        if arrived.any():
+            steps[running[arrived]] = k
+            running, state = running[~arrived], select(state, ~arrived)
     return steps
 
 
