@@ -88,3 +88,40 @@ def test_bad_arguments_are_refused():
         taylor.random_signs(0, torch_generator(0, "x"))
     with pytest.raises(ValueError, match="shapes"):
         taylor.two_layer(torch.zeros(3, 2), torch.zeros(3), torch.zeros(3, 2), torch.zeros(4, 5), torch.tanh)
+
+
+def test_sphere_samples_have_radius_sqrt_dim():
+    points = taylor.sphere_samples(50, 7, torch_generator(0, "sphere"))
+    torch.testing.assert_close(points.norm(dim=1), torch.full((50,), math.sqrt(7), dtype=torch.float64))
+
+
+def test_min_norm_fit_matches_the_pseudoinverse():
+    generator = torch_generator(0, "minnorm")
+    features = torch.randn(10, 30, dtype=torch.float64, generator=generator)
+    targets = torch.randn(10, dtype=torch.float64, generator=generator)
+    expected = torch.linalg.pinv(features) @ targets
+    torch.testing.assert_close(taylor.fit_min_norm(features, targets, ridge=0.0), expected)
+
+
+def test_linearized_features_are_the_gradient_of_the_linear_term():
+    w0, a, movement, x = _two_layer_setup()
+    features = taylor.linearized_features(w0, a, x, TANH_DERIVATIVES[1])
+    torch.testing.assert_close(features @ movement.reshape(-1),
+                               taylor.two_layer_term(w0, a, movement, x, TANH_DERIVATIVES[1], 1))
+
+
+def test_quadratic_fit_drives_the_training_loss_down_on_a_realisable_target():
+    w0, a, movement, x = _two_layer_setup()
+    x = taylor.sphere_samples(60, 5, torch_generator(0, "quad-x"))
+    targets = taylor.two_layer_term(w0, a, movement, x, TANH_DERIVATIVES[2], 2)
+    start = 1e-2 * torch.randn(w0.shape, dtype=torch.float64, generator=torch_generator(0, "quad-start"))
+    fitted = taylor.fit_quadratic_term(w0, a, x, targets, TANH_DERIVATIVES[2], start, weight_decay=0.0)
+    residual = taylor.two_layer_term(w0, a, fitted, x, TANH_DERIVATIVES[2], 2) - targets
+    assert float((residual**2).mean() / (targets**2).mean()) < 1e-3
+
+
+def test_cross_entropy_gradient_matches_torch_func():
+    logits_of = lambda theta: torch.outer(torch.arange(4.0, dtype=torch.float64), theta)  # noqa: E731
+    loss = taylor.CrossEntropyOf(logits_of, torch.tensor([0, 1, 2, 1]))
+    theta = torch.tensor([0.1, -0.2, 0.3], dtype=torch.float64)
+    torch.testing.assert_close(loss.gradient(theta), grad(loss.loss)(theta))

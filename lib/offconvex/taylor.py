@@ -16,7 +16,9 @@ zero over the signs, even terms do not change at all (the "randomized coupling")
 
 import math
 from collections.abc import Callable
+from typing import NamedTuple
 
+import numpy as np
 import torch
 from torch.func import jvp
 
@@ -97,3 +99,73 @@ def symmetric_init(n_pairs: int, dim: int, generator: torch.Generator) -> tuple[
     half = torch.randn(n_pairs, dim, generator=generator, dtype=torch.float64) / math.sqrt(dim)
     a = torch.cat([torch.ones(n_pairs, dtype=torch.float64), -torch.ones(n_pairs, dtype=torch.float64)])
     return torch.cat([half, half]), a
+
+
+# --- sample complexity: linearized (NTK) model against the quadratic model -----------------------------------
+
+def sphere_samples(n: int, dim: int, generator: torch.Generator) -> torch.Tensor:
+    """``n`` points uniform on the sphere of radius √dim in R^dim (so each coordinate has unit variance)."""
+    if n < 1 or dim < 1:
+        raise ValueError(f"n and dim must be >= 1, got {n}, {dim}")
+    gaussian = torch.randn(n, dim, generator=generator, dtype=torch.float64)
+    return math.sqrt(dim) * gaussian / gaussian.norm(dim=1, keepdim=True)
+
+
+def linearized_features(w0: torch.Tensor, a: torch.Tensor, x: torch.Tensor, sigma_prime: Callable) -> torch.Tensor:
+    """Gradient features of f⁽¹⁾ in W: row i is vec(m^{-1/2} a_r σ'(w₀,rᵀx_i) x_i); shape (n, m·d)."""
+    scales = sigma_prime(x @ w0.T) * a / math.sqrt(w0.shape[0])  # (n, m)
+    return (scales[:, :, None] * x[:, None, :]).reshape(x.shape[0], -1)
+
+
+def fit_min_norm(features: torch.Tensor, targets: torch.Tensor, ridge: float = 1e-8) -> torch.Tensor:
+    """Minimum-norm least-squares weights (what GD from zero converges to on a linear model), with a tiny
+    relative ``ridge`` on the kernel for numerical stability; shape (p,)."""
+    if ridge < 0:
+        raise ValueError(f"ridge must be >= 0, got {ridge}")
+    kernel = features @ features.T
+    shift = ridge * torch.trace(kernel) / kernel.shape[0]
+    return features.T @ torch.linalg.solve(kernel + shift * torch.eye(kernel.shape[0], dtype=kernel.dtype), targets)
+
+
+def fit_quadratic_term(w0: torch.Tensor, a: torch.Tensor, x: torch.Tensor, targets: torch.Tensor,
+                       sigma_second: Callable, start: torch.Tensor, weight_decay: float = 1e-4,
+                       max_iterations: int = 500) -> torch.Tensor:
+    """Train the quadratic model f⁽²⁾ alone (the sign-randomized network in expectation) on squared loss.
+
+    Minimises mean (f⁽²⁾_{W₀,W}(x_i) − y_i)² + weight_decay·‖W‖_F² over the movement W (m, d) from ``start``
+    with L-BFGS (the post's theorem uses a regularised loss R(W); the landscape is non-convex but benign).
+    """
+    from scipy.optimize import minimize
+
+    coefficients = (sigma_second(x @ w0.T) / 2 * a / math.sqrt(w0.shape[0])).numpy()  # (n, m)
+    inputs, y = x.numpy(), targets.numpy()
+
+    def loss_and_gradient(flat):
+        movement = flat.reshape(w0.shape)
+        projections = inputs @ movement.T  # (n, m)
+        residual = (coefficients * projections**2).sum(1) - y
+        gradient = (4.0 / len(y)) * (coefficients * projections * residual[:, None]).T @ inputs
+        loss = float(np.mean(residual**2) + weight_decay * np.sum(flat**2))
+        return loss, (gradient + 2.0 * weight_decay * movement).ravel()
+
+    result = minimize(loss_and_gradient, start.numpy().ravel(), jac=True, method="L-BFGS-B",
+                      options={"maxiter": max_iterations})
+    return torch.tensor(result.x.reshape(w0.shape))
+
+
+class CrossEntropyOf(NamedTuple):
+    """Training loss θ ↦ mean cross-entropy of ``apply(θ)`` (logits, (n, classes)) against ``labels``.
+
+    Has the ``loss``/``gradient`` pair that :func:`offconvex.homogeneous_networks.train_gd` expects, so a
+    network and each of its Taylor models are trained by the very same GD loop.
+    """
+
+    apply: Callable  # θ (p,) -> logits (n, classes)
+    labels: torch.Tensor  # (n,) int64
+
+    def loss(self, theta: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.cross_entropy(self.apply(theta), self.labels)
+
+    def gradient(self, theta: torch.Tensor) -> torch.Tensor:
+        theta = theta.detach().requires_grad_(True)
+        return torch.autograd.grad(self.loss(theta), theta)[0]
