@@ -55,6 +55,7 @@ def plot_image_grid(ax, images, labels=None, *, columns: int, image_shape=(8, 8)
         top, left = row * (image_shape[0] + 1), col * (image_shape[1] + 1)
         canvas[top:top + image_shape[0], left:left + image_shape[1]] = 1 - image
     ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.grid(False)
     if labels is not None:
         row_labels = np.asarray(labels)[::columns]
         ax.set_yticks((np.arange(rows) + 0.5) * (image_shape[0] + 1), [str(x) for x in row_labels])
