@@ -178,7 +178,8 @@ book.claim("Unlike sqrt(t/N), the razor's bound does not grow with t: the adapti
 # labelling. Three analysts see $t$ queries:
 #
 # * **adaptive** (the boosting attack): keeps the queries whose reported test accuracy beats $1/2$ and
-#   submits their majority vote. A Gaussian calculation predicts a gain of $\sqrt{t/(2N)}/\pi$ for $t\ll N$.
+#   submits their majority vote. A Gaussian calculation predicts a gain of $\sqrt{t/(2N)}/\pi$ for $t\ll N$:
+#   the $\sqrt{t/N}$ worst-case scale of section 2 with its constant $1/(\pi\sqrt 2)\approx 0.23$ made explicit.
 # * **hygienic**: keeps queries that beat $1/2$ on its own training set, never looking at the test set.
 # * **Ladder**: the adaptive analyst, but the leaderboard only posts a score (rounded to $\eta = 0.01$)
 #   when it beats the best so far by $\eta$; the analyst keeps the queries that were posted.
