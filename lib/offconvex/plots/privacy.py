@@ -1,0 +1,68 @@
+"""Figures of the InstaHide chapter: image galleries, label bars, accuracy and attack curves, seed scores."""
+
+import numpy as np
+
+
+def show_image(ax, image: np.ndarray, title: str = "", symmetric: bool = False):
+    """Show an (h, w) or (h, w, 3) image scaled to the display range; ``symmetric`` centres 0 on grey."""
+    image = np.asarray(image, float)
+    if symmetric:
+        scale = np.abs(image).max() or 1.0
+        shown = 0.5 + 0.5 * image / scale
+    else:
+        low, high = image.min(), image.max()
+        shown = (image - low) / ((high - low) or 1.0)
+    ax.imshow(shown, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    return ax
+
+
+def label_bars(ax, label: np.ndarray, class_names: list[str], title: str = ""):
+    """A (possibly mixed) label vector as bars over its classes."""
+    ax.bar(np.arange(len(label)), label, color="C0")
+    ax.set_xticks(np.arange(len(label)), class_names, fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_title(title, fontsize=9)
+    return ax
+
+
+def accuracy_vs_k(ax, accuracies: dict, plain: np.ndarray):
+    """Test accuracy against k: ``accuracies[mode] = (ks, per_seed (seeds, len(ks)))``; mean and range,
+    with plain training (per seed) as a horizontal band."""
+    for index, (mode, (ks, per_seed)) in enumerate(accuracies.items()):
+        per_seed = np.atleast_2d(per_seed)
+        ax.plot(ks, per_seed.mean(axis=0), "o-", color=f"C{index}", label=mode)
+        ax.fill_between(ks, per_seed.min(axis=0), per_seed.max(axis=0), color=f"C{index}", alpha=0.2)
+    ax.axhline(np.mean(plain), color="k", linestyle="--", label="plain training")
+    ax.axhspan(np.min(plain), np.max(plain), color="k", alpha=0.1)
+    ax.set_xlabel("k (images mixed)")
+    ax.set_ylabel("clean test accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.legend()
+    return ax
+
+
+def curves(ax, x: np.ndarray, series: dict, xlabel: str, ylabel: str, reference: float | None = None,
+           reference_label: str = ""):
+    """Several named curves over a common ``x`` with an optional horizontal reference line."""
+    for index, (name, values) in enumerate(series.items()):
+        ax.plot(x, values, "o-", color=f"C{index}", label=name)
+    if reference is not None:
+        ax.axhline(reference, color="k", linestyle=":", label=reference_label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def seed_scores(ax, candidates: np.ndarray, scores: np.ndarray, secret: int):
+    """The attacker's score of every candidate seed, with the secret seed marked."""
+    ax.plot(candidates, scores, ".", markersize=2, color="C0", label="candidate seeds")
+    ax.plot([secret], [scores[list(candidates).index(secret)]], "o", color="C3", label=f"secret seed {secret}")
+    ax.set_xlabel("candidate seed")
+    ax.set_ylabel("total variation after un-masking")
+    ax.legend()
+    return ax
