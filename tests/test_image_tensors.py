@@ -61,3 +61,28 @@ def test_entries_tensor_means_and_nan():
     t = it.entries_tensor([[0, 1], [0, 1], [1, 0]], np.array([1.0, 3.0, 5.0]), (2, 2))
     np.testing.assert_array_equal(np.isnan(t), [[True, False], [False, True]])
     assert t[0, 1] == 2.0 and t[1, 0] == 5.0
+
+
+def _write_idx(path, array):
+    import gzip
+
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    path.write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
+
+
+def test_idx_reader_and_checksum_errors(tmp_path, monkeypatch):
+    images = np.arange(2 * 28 * 28).reshape(2, 28, 28) % 256
+    _write_idx(tmp_path / "a.gz", images)
+    np.testing.assert_array_equal(it._read_idx(tmp_path / "a.gz"), images)
+    with pytest.raises(FileNotFoundError, match="download=True"):
+        it.binary_idx_dataset("mnist", tmp_path / "empty")
+    with pytest.raises(ValueError, match="unknown data set"):
+        it.binary_idx_dataset("cifar", tmp_path)
+    files = list(it.IDX_SOURCES["mnist"][1])
+    for file, array in zip(files, [images, np.array([1, 2]), images, np.array([3, 4])], strict=True):
+        _write_idx(tmp_path / file, array)
+    with pytest.raises(ValueError, match="MD5"):
+        it.binary_idx_dataset("mnist", tmp_path)
+    monkeypatch.setattr(it, "_md5", lambda path: it.IDX_SOURCES["mnist"][1][path.name])
+    x_train, y_train, x_test, y_test = it.binary_idx_dataset("mnist", tmp_path)
+    assert x_train.shape == (2, 784) and set(np.unique(x_train)) == {0, 1} and list(y_test) == [3, 4]

@@ -70,17 +70,21 @@ def cp_predict(factors, pixels):
     return picked.prod(dim=1).sum(dim=1)
 
 
-def fit_cp_predictor(factors: np.ndarray, pixels, targets, n_steps: int, lr: float = 1e-2) -> np.ndarray:
-    """Full-batch Adam on the mean squared error of :func:`cp_predict`; returns the fitted factors (float64)."""
-    weights = torch.tensor(factors, dtype=torch.float64, requires_grad=True)
-    x, y = torch.as_tensor(pixels, dtype=torch.int64), torch.as_tensor(targets, dtype=torch.float64)
+def fit_cp_predictor(factors: np.ndarray, pixels, targets, n_steps: int, lr: float = 1e-2,
+                     dtype=torch.float64) -> np.ndarray:
+    """Full-batch Adam on the mean squared error of :func:`cp_predict`; returns the fitted factors (float64).
+
+    ``dtype`` is the training precision (float32 halves the cost; products of N factors near 1 are safe).
+    """
+    weights = torch.tensor(factors, dtype=dtype, requires_grad=True)
+    x, y = torch.as_tensor(pixels, dtype=torch.int64), torch.as_tensor(targets, dtype=dtype)
     optimizer = torch.optim.Adam([weights], lr=lr)
     for _ in range(n_steps):
         optimizer.zero_grad()
         loss = ((cp_predict(weights, x) - y) ** 2).mean()
         loss.backward()
         optimizer.step()
-    return weights.detach().numpy()
+    return weights.detach().double().numpy()
 
 
 def prediction_error(factors, pixels, targets, scale: float = 4.0, clamp: float | None = None) -> float:
@@ -111,3 +115,72 @@ def entries_tensor(indices, values, shape) -> np.ndarray:
     sums = np.bincount(flat, weights=values, minlength=size)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, sums / counts, np.nan).reshape(shape)
+
+
+# Official files and MD5 sums (the ones torchvision checks). Only used when a notebook is explicitly
+# asked for these data sets; the default everywhere is the bundled digits.
+IDX_SOURCES = {
+    "mnist": ("https://ossci-datasets.s3.amazonaws.com/mnist/", {
+        "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+        "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+        "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+        "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c"}),
+    "fashion-mnist": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", {
+        "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+        "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+        "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310"}),
+}
+
+
+def _md5(path) -> str:
+    import hashlib
+
+    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def _fetch_checked(name: str, file: str, folder, download: bool):
+    import urllib.error
+    import urllib.request
+
+    base, sums = IDX_SOURCES[name]
+    path = folder / file
+    if not path.exists():
+        if not download:
+            raise FileNotFoundError(f"{path} is missing: place the official {name} file there, or pass "
+                                    f"download=True (needs network access to {base})")
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            urllib.request.urlretrieve(base + file, path)
+        except (urllib.error.URLError, OSError) as error:
+            raise RuntimeError(f"cannot download {base + file} (offline?): {error}. Use the bundled digits "
+                               f"instead, or copy the file to {path}") from error
+    if _md5(path) != sums[file]:
+        raise ValueError(f"{path} has MD5 {_md5(path)}, expected {sums[file]}: delete it and fetch it again")
+    return path
+
+
+def _read_idx(path) -> np.ndarray:
+    import gzip
+
+    raw = gzip.decompress(path.read_bytes())
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def binary_idx_dataset(name: str, folder, download: bool = False):
+    """MNIST or Fashion-MNIST as binary pixels ``(n, 784)`` plus labels: ``(x_train, y_train, x_test, y_test)``.
+
+    Files are read from ``folder`` and checked against the official MD5 sums; they are downloaded only
+    with ``download=True``. Pixels are binarized at half intensity, as in the paper.
+    """
+    from pathlib import Path
+
+    if name not in IDX_SOURCES:
+        raise ValueError(f"unknown data set {name!r}; choose one of {sorted(IDX_SOURCES)}")
+    folder = Path(folder)
+    arrays = [_read_idx(_fetch_checked(name, file, folder, download)) for file in IDX_SOURCES[name][1]]
+    train_images, train_labels, test_images, test_labels = arrays
+    return (quantize(train_images.reshape(len(train_images), -1), 2, 255.0), train_labels.astype(np.int64),
+            quantize(test_images.reshape(len(test_images), -1), 2, 255.0), test_labels.astype(np.int64))

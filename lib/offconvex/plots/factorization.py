@@ -1,5 +1,6 @@
 """Plots for the tensor-factorization chapters (2021-07-08, 2022-07-15): data in, ``ax`` out."""
 
+import matplotlib
 import numpy as np
 
 
@@ -8,7 +9,7 @@ def top_curves(ax, steps, curves, *, title: str, ylabel: str, half_rise=None, lo
 
     ``half_rise`` (one step per column) marks where each curve reaches half its final value.
     """
-    colors = ax.figure.colormaps["viridis"](np.linspace(0, 0.9, curves.shape[1]))
+    colors = matplotlib.colormaps["viridis"](np.linspace(0, 0.9, curves.shape[1]))
     for k in range(curves.shape[1]):
         ax.plot(steps, curves[:, k], color=colors[k], lw=1.4)
     for k, step in enumerate(half_rise if half_rise is not None else []):
