@@ -1,0 +1,346 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Implicit regularization in hierarchical tensor factorization and locality of CNNs
+#
+# *Companion to the Off the Convex Path post of 15 July 2022,
+# [Implicit Regularization in Hierarchical Tensor Factorization and Deep Convolutional Networks](http://www.offconvex.org/2022/07/15/imp-reg-htf-cnn/),
+# and to the paper by Razin, Maman and Cohen,
+# [ICML 2022](https://arxiv.org/abs/2201.11729).*
+#
+# Three models, one mechanism. A deep linear network (matrix factorization), a CP tensor factorization
+# (equivalent to a shallow network with product non-linearity) and a *hierarchical* tensor factorization
+# (equivalent to a deep convolutional network with product pooling) are each trained by gradient descent
+# from a small initialization on half the entries of a low-rank ground truth. In all three, the
+# building blocks of the solution — singular values, CP components, and the *local* components at each
+# node of the hierarchy — start near zero and become large one after another. Training therefore
+# passes through solutions of rank 1, 2, 3, … and stops once the data is fit: an implicit bias towards
+# low matrix rank, tensor rank and *hierarchical* tensor rank respectively.
+#
+# For convolutional networks, low hierarchical tensor rank means weak interactions between distant parts
+# of the input, i.e. *locality*. The paper turns this around into an explicit regularizer that rewards
+# long-range interactions, and reports that it lets a ResNet18 solve long-range Pathfinder tasks.
+#
+# **What this chapter reproduces.** Figures 1, 2 and 4 (the three dynamics) at the post's scale for the
+# matrix and CP models (64×64 rank 5; 16×16×16 rank 5; 2048 observations; the authors' GroupRMSprop step
+# rule, learning rate 1e-2) and at a reduced width for the hierarchical model (order 4, modes of size 8,
+# hierarchical rank (5, 5), but 64 hidden units per node instead of 512 and initialization 0.05 instead of
+# 0.01, run for at most 20 000 iterations: the paper's width costs ~10 minutes on a CPU, and at width 64
+# an initialization of 0.01 does not escape the origin in 40 000 iterations). Figures 3 and 5 are
+# schematics; we draw the mode tree the library uses. Figure 6 (ResNet18 on Pathfinder) is GPU-scale:
+# the regularizer is implemented and unit-tested, the paper's numbers are plotted **as reported by the
+# paper**, and a small CPU toy is run honestly beside them.
+
+# %% tags=["parameters"]
+PROFILE = "book"
+SEED = 0
+
+# %% tags=["hide-input"]
+import matplotlib.pyplot as plt
+import numpy as np
+from offconvex import book, cp, locality
+from offconvex import hierarchical_tensor_factorization as htf
+from offconvex import matrix_factorization as mf
+from offconvex import tensor_completion as tc
+from offconvex.plots import factorization as fplots
+from offconvex.random import rng, torch_generator
+
+book.start("2022-07-15-imp-reg-htf-cnn", PROFILE, SEED)
+# iteration caps (runs stop earlier once the training error stays below 5e-5 for 100 checks)
+MF_STEPS = book.by_profile(PROFILE, smoke=300, book=10_000, paper=500_000)
+TF_STEPS = book.by_profile(PROFILE, smoke=300, book=12_000, paper=500_000)
+HTF_STEPS = book.by_profile(PROFILE, smoke=300, book=20_000, paper=500_000)
+HTF_WIDTH = book.by_profile(PROFILE, smoke=16, book=64, paper=512)
+HTF_INIT = book.by_profile(PROFILE, smoke=0.05, book=0.05, paper=0.01)
+# toy locality task: (training samples, Adam steps, dependency distances)
+TOY = book.by_profile(PROFILE, smoke=(200, 20, (4, 28)), book=(1000, 300, (4, 28)),
+                      paper=(5000, 3000, (2, 8, 16, 28)))
+N_OBSERVED, LR, TOL, PATIENCE, TOP = 2048, 1e-2, 5e-5, 100, 10
+
+# %% [markdown]
+# ## Figures 1, 2 and 4 — incremental learning in three factorizations
+#
+# The three ground truths have 4096 entries each and Frobenius norm 64 (entries of order 1), and each
+# model observes a uniformly random half of them. Training minimises the mean squared error over the
+# observed entries with the authors' *GroupRMSprop*: plain gradient directions with one global step size
+# `lr / sqrt(running mean of the squared gradient norm)`, which lets runs from tiny initializations leave
+# the origin in thousands rather than millions of iterations.
+#
+# * **Matrix factorization**: $W = W_3 W_2 W_1$, three 64×64 factors with $N(0, 10^{-3})$ entries;
+#   ground truth $UV^\top$ with $U, V \in \mathbb{R}^{64\times 5}$ Gaussian. We record the singular values
+#   of $W$.
+# * **CP tensor factorization**: $\sum_{r=1}^{256} w_r^1\otimes w_r^2\otimes w_r^3$ of size 16×16×16
+#   (256 components, enough for any tensor), initialization std $10^{-3}$; ground truth of CP rank 5.
+#   We record the component norms $\prod_n \|w_r^n\|$.
+# * **Hierarchical tensor factorization** over the mode tree $\{1\},\{2\},\{3\},\{4\}\to\{1,2\},\{3,4\}\to
+#   \{1,2,3,4\}$ (drawn below), 8×8×8×8, ground truth of hierarchical rank (5, 5). We record the *local*
+#   component norms at the root and at the node $\{1,2\}$.
+#
+# A run stops when the training error has stayed below $5\cdot10^{-5}$ for 100 consecutive checks
+# (one every 25 iterations; every 50 for the hierarchical model), as in the authors' code.
+
+# %%
+def matrix_run(seed):
+    data = rng(seed, "data")
+    truth = data.standard_normal((64, 5)) @ data.standard_normal((5, 64))
+    truth *= 64 / np.linalg.norm(truth)
+    mask = tc.observation_mask(truth.shape, N_OBSERVED, data)
+    factors = mf.init_factors(3, 64, 1e-3, rng(seed, "init"))
+    values = {"values": lambda params, W: np.linalg.svd(W, compute_uv=False)[:TOP]}
+    state, trajectory = tc.fit_completion(factors, mf.product, truth, mask, MF_STEPS, values, lr=LR,
+                                          tol=TOL, patience=PATIENCE)
+    return truth, tc.full_tensor(state.params, mf.product), trajectory
+
+
+def cp_run(seed):
+    data = rng(seed, "data")
+    truth = cp.random_cp_tensor((16, 16, 16), 5, data, fro_norm=64.0)
+    mask = tc.observation_mask(truth.shape, N_OBSERVED, data)
+    factors = cp.init_factors(truth.shape, 256, 1e-3, rng(seed, "init"))
+    values = {"values": lambda params, T: tc.top_k(cp.component_norms(params), TOP)}
+    state, trajectory = tc.fit_completion(factors, tc.cp_to_tensor, truth, mask, TF_STEPS, values, lr=LR,
+                                          tol=TOL, patience=PATIENCE)
+    return truth, tc.full_tensor(state.params, tc.cp_to_tensor), trajectory
+
+
+TREE = htf.mode_tree(4, 2)
+
+
+def htf_tensor(flat):
+    return htf.htf_to_tensor(htf.unflatten(flat, TREE), TREE)
+
+
+def htf_run(seed):
+    data = rng(seed, "data")
+    truth = htf.random_ht_tensor(TREE, (8,) * 4, (5, 5), data, fro_norm=64.0)
+    mask = tc.observation_mask(truth.shape, N_OBSERVED, data)
+    weights = htf.flatten(htf.init_weights(TREE, (8,) * 4, (HTF_WIDTH, HTF_WIDTH), HTF_INIT, rng(seed, "init")))
+
+    def node_norms(level, node):
+        return lambda params, T: tc.top_k(htf.local_component_norms(htf.unflatten(params, TREE), TREE, level, node), TOP)
+
+    values = {"values": node_norms(2, 0), "inner": node_norms(1, 0)}
+    state, trajectory = tc.fit_completion(weights, htf_tensor, truth, mask, HTF_STEPS, values, lr=LR, tol=TOL,
+                                          patience=PATIENCE, record_every=50)
+    return truth, tc.full_tensor(state.params, htf_tensor), trajectory
+
+
+runs = {"matrix": matrix_run(SEED), "tensor": cp_run(SEED), "hierarchical": htf_run(SEED)}
+summary = {}
+for name, (truth, estimate, trajectory) in runs.items():
+    summary[name] = {"error": tc.reconstruction_error(estimate, truth), "steps": int(trajectory.steps[-1]),
+                     "final": trajectory["values"][-1], "loss": trajectory["loss"],
+                     "half_rise": tc.half_rise_iterations(trajectory.steps, trajectory["values"][:, :5])}
+    print(f"{name:>12}: {summary[name]['steps']} iterations, reconstruction error {summary[name]['error']:.2e}, "
+          f"top values {np.round(summary[name]['final'][:7], 3)}, half-rise {summary[name]['half_rise']}")
+
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
+titles = {"matrix": "matrix factorization", "tensor": "tensor factorization",
+          "hierarchical": "hierarchical TF: root {1,2,3,4}"}
+ylabels = {"matrix": "top singular values", "tensor": "top component norms",
+           "hierarchical": "top local component norms"}
+for ax, name in zip(axes, titles, strict=False):
+    trajectory = runs[name][2]
+    fplots.top_curves(ax, trajectory.steps, trajectory["values"], title=titles[name], ylabel=ylabels[name],
+                      half_rise=summary[name]["half_rise"][:3])
+htf_trajectory = runs["hierarchical"][2]
+fplots.top_curves(axes[3], htf_trajectory.steps, htf_trajectory["inner"], title="hierarchical TF: node {1,2}",
+                  ylabel="top local component norms")
+fig.tight_layout()
+book.save_figure(
+    fig, "fig1-2-4-incremental-learning",
+    data={f"{name}_{key}": runs[name][2][key] for name in runs for key in ("values",)}
+    | {f"{name}_steps": runs[name][2].steps for name in runs} | {"hierarchical_inner": htf_trajectory["inner"]},
+    caption="Top-10 singular values (matrix factorization, 64×64 rank 5), component norms (CP factorization, "
+            "16×16×16 rank 5) and local component norms (hierarchical factorization, 8×8×8×8 hierarchical rank "
+            "(5,5), at the root and at node {1,2}) during training from small initialization on 2048 observed "
+            "entries; dotted lines: iteration at which each of the top three reaches half its final value.",
+    # torch float64 on one thread is deterministic run to run; the loose tolerance only absorbs
+    # last-bit differences of BLAS kernels across machines, amplified over 10^4 adaptive steps
+    rtol=1e-4, atol=1e-6,
+)
+
+# %% [markdown]
+# The post's claim, for each model: the top components rise **one after another** (the iterations at
+# which they reach half their final size are increasing and well separated), the solution ends with the
+# **rank of the ground truth** (five non-negligible values, the rest near zero), and it **reconstructs the
+# unobserved entries**. Thresholds follow the research notes for this book (set before these runs): gaps of
+# at least 300 iterations between consecutive half-rises of the five matrix/CP components, a sixth value
+# below 1e-3 of the first, and reconstruction error below 0.05. For the reduced hierarchical model, which
+# is stopped at 20 000 iterations, we ask for the top three root components, a gap of 500 iterations
+# between the first two, at most five root components above 10 % of the largest (the sixth below 5 %),
+# and error below 0.1.
+
+# %%
+for name, label in (("matrix", "singular values"), ("tensor", "component norms")):
+    rises, final, error = summary[name]["half_rise"], summary[name]["final"], summary[name]["error"]
+    book.claim(f"{label.capitalize()} of {name} factorization rise one at a time: half-rise iterations of the "
+               f"top 5 strictly increasing with gaps ≥ 300", bool(np.all(np.diff(rises) >= 300)),
+               half_rise=rises)
+    rank_five = bool(final[5] < 1e-3 * final[0])
+    book.claim(f"{name.capitalize()} factorization ends at rank 5: 6th {label[:-1]} < 1e-3 × the largest",
+               rank_five, ratio_6th_to_1st=final[5] / final[0], top_values=final[:7],
+               not_reproduced=None if rank_five else "a sixth component is still small but above the "
+               "threshold when the authors' stopping rule ends the run")
+    book.claim(f"{name.capitalize()} factorization reconstructs the ground truth: relative error < 0.05",
+               error < 0.05, reconstruction_error=error, iterations=summary[name]["steps"])
+
+rises, final, error = summary["hierarchical"]["half_rise"][:3], summary["hierarchical"]["final"], summary["hierarchical"]["error"]
+book.claim("Hierarchical factorization, root node: the top 3 local components rise one at a time "
+           "(half-rises strictly increasing, 2nd ≥ 500 iterations after the 1st)",
+           bool(np.all(np.diff(rises) > 0) and rises[1] - rises[0] >= 500), half_rise=rises)
+book.claim("Hierarchical factorization ends at root rank ≤ 5: at most 5 local norms > 10 % of the largest, "
+           "the 6th < 5 %", bool(np.sum(final > 0.1 * final[0]) <= 5 and final[5] < 0.05 * final[0]),
+           ratio_6th_to_1st=final[5] / final[0], top_values=final[:7])
+loss = summary["hierarchical"]["loss"]
+book.claim("Hierarchical factorization fits and reconstructs: training error down ≥ 1000× and relative "
+           "reconstruction error < 0.1 within the iteration budget",
+           bool(loss[-1] <= 1e-3 * loss[0] and error < 0.1), loss_ratio=loss[-1] / loss[0],
+           reconstruction_error=error, iterations=summary["hierarchical"]["steps"])
+
+# %% [markdown]
+# ## Figures 3 and 5 — the hierarchical factorization as a network
+#
+# The post's Figure 3 draws CP and hierarchical tensor factorizations as networks; Figure 5 illustrates
+# local versus long-range dependencies. Both are schematics. The only structure our computation needs is
+# the *mode tree*: each leaf is one input variable (a pixel, in the network picture), each inner node
+# combines its children by product pooling followed by a linear map, and the root outputs the prediction.
+# A CP factorization is the tree of height one (the root pools all leaves at once). The hierarchical rank
+# counts, per node, the local components in use: a low rank at a node means the variables under it
+# interact weakly with the rest — for a convolutional network whose nodes are growing image regions,
+# this is locality.
+
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(1, 2, figsize=(9, 2.6))
+fplots.mode_tree_diagram(axes[0], htf.mode_tree(4).levels)
+axes[0].set_title("CP factorization (height 1)")
+fplots.mode_tree_diagram(axes[1], TREE.levels)
+axes[1].set_title("hierarchical factorization (this chapter)")
+fig.tight_layout()
+book.save_figure(fig, "fig3-mode-trees", data={"cp_levels": [[list(n) for n in lv] for lv in htf.mode_tree(4).levels],
+                                              "htf_levels": [[list(n) for n in lv] for lv in TREE.levels]},
+                 caption="Mode trees of an order-4 CP factorization and of the hierarchical factorization used "
+                         "above (modes numbered from 1).")
+
+# %% [markdown]
+# ## Figure 6 — an explicit regularizer against locality
+#
+# **The regularizer.** For a batch of inputs, pick a small patch $P_1$ and another patch $P_2$ elsewhere.
+# Replace $P_2$ in each input by $P_2$ of the next input in the batch, and compare the network's input
+# gradient on $P_1$ before and after: the penalty is the mean of $|\cos(\nabla_x f(x)_{P_1},
+# \nabla_x f(x')_{P_1})|$. If $f$ has no interaction between the two patches the gradient on $P_1$ does not
+# move and the penalty is 1; adding $\lambda\cdot$penalty to the loss pushes the network to model
+# interactions between distant regions, i.e. towards high hierarchical rank. `offconvex.locality`
+# implements it with double back-propagation; its tests check the value 1 for linear and separable models
+# and the exact cosine for a bilinear interaction between the two patches.
+#
+# **The paper's experiment** (not recomputed here): ResNet18 trained from scratch on Pathfinder images of
+# 150×150 pixels, where the label says whether two markers are joined by a dashed path; the path length
+# (3 to 9 segments) sets the dependency distance. The numbers below are **the paper's reported test
+# accuracies** (coefficient 9 for "with regularizer"), copied from its published figure, not produced by
+# this notebook. The `paper` profile of this notebook does not run them either: reproducing them needs the
+# authors' Pathfinder generator and GPU-hours of ResNet18 training.
+#
+# **A CPU toy, run here.** Sequences of ±1 bits with two marked positions at a fixed distance; the label
+# says whether the marked bits agree, so the task depends on one interaction at a known distance. A small
+# convolutional network (1×3 convolutions and pooling down to a single unit, so its receptive field covers
+# the whole input) is trained with Adam with and without the penalty (coefficient 3, 1×2 patches).
+
+# %%
+PAPER_PATH_LENGTH = np.array([3, 5, 7, 9])
+PAPER_ACCURACY = {"ResNet18 (paper)": np.array([98.5, 96.0, 68.7, 50.5]),
+                  "ResNet18 + regularizer (paper)": np.array([98.5, 96.8, 91.7, 85.4])}
+
+n_train, n_steps, distances = TOY
+LENGTH, LAMBDA = 32, 3.0
+# (penalty coefficient, Adam steps): plain, regularized, and plain trained twice as long
+TOY_RUNS = {"plain": (0.0, n_steps), "regularized": (LAMBDA, n_steps), "plain, 2x steps": (0.0, 2 * n_steps)}
+toy = {name: [] for name in TOY_RUNS}
+penalty_trace = {}
+for distance in distances:
+    data = torch_generator(SEED, f"toy-data-{distance}")
+    x_train, y_train = locality.marker_pair_task(n_train, LENGTH, distance, data)
+    x_test, y_test = locality.marker_pair_task(2000, LENGTH, distance, data)
+    for name, (lam, steps) in TOY_RUNS.items():
+        net = locality.small_cnn(LENGTH, 16, torch_generator(SEED, "toy-init"))
+        penalties = locality.train_with_penalty(net, x_train, y_train, lam, steps, torch_generator(SEED, "toy-batches"))
+        toy[name].append(locality.accuracy(net, x_test, y_test))
+        penalty_trace[(distance, name)] = penalties
+toy = {name: np.array(values) for name, values in toy.items()}
+print({name: values.round(1) for name, values in toy.items()})
+print({key: (round(p[0], 3), round(p[-1], 3)) for key, p in penalty_trace.items() if p})
+
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+fplots.accuracy_by_distance(axes[0], PAPER_PATH_LENGTH, PAPER_ACCURACY,
+                            title="Pathfinder, as reported in the paper (not recomputed)")
+axes[0].set_xlabel("path length (dependency distance)")
+fplots.accuracy_by_distance(axes[1], distances, {f"small CNN, {n_steps} steps": toy["plain"],
+                                                 f"+ regularizer (λ={LAMBDA:g}), {n_steps} steps": toy["regularized"],
+                                                 f"small CNN, {2 * n_steps} steps": toy["plain, 2x steps"]},
+                            title="CPU toy, computed here")
+fig.tight_layout()
+book.save_figure(
+    fig, "fig6-locality-regularizer",
+    data={"paper_path_length": PAPER_PATH_LENGTH, **{k: v for k, v in PAPER_ACCURACY.items()},
+          "toy_distance": np.array(distances), **{f"toy_{name}": values for name, values in toy.items()}},
+    caption="Left: test accuracy of ResNet18 on Pathfinder against path length without and with the "
+            "input-gradient-change regularizer, numbers reported by Razin, Maman and Cohen (2022), not "
+            "recomputed. Right: the same comparison on this chapter's toy marker-pair task (test accuracy, "
+            "2000 test sequences), plain and regularized with the same number of Adam steps, and plain with "
+            "twice as many.",
+    # torch CPU training with one thread is deterministic; accuracies move in steps of 0.05 %
+    rtol=0, atol=0.11,
+)
+
+# %% [markdown]
+# The post's claim is that without the regularizer accuracy collapses as the dependency distance grows,
+# and the regularizer closes most of that gap. On the toy, the test for "collapse" is the plain network's
+# accuracy at the longest distance falling at least 20 points below the shortest, and "closes the gap"
+# the regularized network beating the plain one by at least 10 points at the longest distance.
+
+# %%
+drop = toy["plain"][0] - toy["plain"][-1]
+gain = toy["regularized"][-1] - toy["plain"][-1]
+paper_gain = PAPER_ACCURACY["ResNet18 + regularizer (paper)"][-1] - PAPER_ACCURACY["ResNet18 (paper)"][-1]
+book.claim("Pathfinder (post's Figure 6): the regularizer lifts ResNet18's accuracy at path length 9 by ≥ 30 points",
+           False, not_reproduced="GPU-scale, not run here; the paper reports this gain, the figure's left panel "
+           "shows its numbers", paper_reported_gain=paper_gain)
+book.claim("Toy: without the regularizer, accuracy at the longest distance is ≥ 20 points below the shortest",
+           bool(drop >= 20), not_reproduced=None if drop >= 20 else
+           "the small CNN solves the long-range toy task without help: no locality gap appears at this scale",
+           accuracy_short=toy["plain"][0], accuracy_long=toy["plain"][-1],
+           accuracy_long_twice_the_steps=toy["plain, 2x steps"][-1])
+book.claim("Toy: the regularizer improves accuracy at the longest distance by ≥ 10 points",
+           bool(gain >= 10), not_reproduced=None if gain >= 10 else
+           "at this scale the penalty does not help the toy task (see the text)",
+           accuracy_plain=toy["plain"][-1], accuracy_regularized=toy["regularized"][-1],
+           accuracy_regularized_shortest=toy["regularized"][0])
+
+# %% [markdown]
+# **Reading the toy.** The toy is not a faithful Pathfinder: a single pairwise interaction at a known
+# distance, a network whose receptive field covers the whole input, and numbers that were not tuned. In
+# the `book` profile (seed 0) the plain network reaches about 95 % at distance 4 but stays at chance at
+# distance 28, even with twice the steps: a locality gap of the kind the post describes, at this budget.
+# The regularizer at coefficient 3 does not close it: the regularized network stays at chance at *every*
+# distance, i.e. at this scale the penalty overwhelms the data term instead of redirecting it. During
+# development, a different draw of the toy data let the plain network reach 99.9 % at distance 28 after
+# 600 steps, so the toy's gap is fragile. Either way the toy says nothing for or against the paper's
+# ResNet18 result, which is why that claim is recorded as not reproduced.
+
+# %% [markdown]
+# ## Claims checked in this chapter
+
+# %%
+book.claims_table()
