@@ -124,3 +124,21 @@ def test_total_variation_closed_form():
 def test_mixing_matrix_rejects_mismatched_shapes():
     with pytest.raises(ValueError, match="assignment"):
         attack.mixing_matrix(np.zeros((3, 2), int), np.zeros((3, 1)), 4)
+
+
+def test_abs_similarity_is_pearson_correlation_of_abs():
+    encryptions = np.random.default_rng(6).standard_normal((7, 4, 4))
+    np.testing.assert_allclose(attack.abs_similarity(encryptions),
+                               np.corrcoef(np.abs(encryptions.reshape(7, -1))), atol=1e-12)
+
+
+def test_learned_similarity_is_symmetric_probability_and_beats_chance():
+    _, _, scheme, encryptions, _, keys = digit_setup(n=30, epochs=10, scheme=ih.inside(2))
+    members = attack.membership(keys, scheme, 30)
+    scorer = attack.fit_similarity(encryptions, members, np.random.default_rng(7), n_candidates=40_000,
+                                   max_iter=20)
+    _, _, _, fresh, _, fresh_keys = digit_setup(n=20, epochs=5, scheme=ih.inside(2), seed=1)
+    similarity = attack.learned_similarity(scorer, fresh)
+    np.testing.assert_allclose(similarity, similarity.T)
+    assert (0 <= similarity).all() and (similarity <= 1).all()
+    assert attack.pair_auc(similarity, attack.membership(fresh_keys, scheme, 20)) > 0.6

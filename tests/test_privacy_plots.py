@@ -13,3 +13,12 @@ def test_plot_functions_return_their_axes():
     assert privacy.seed_scores(axes[4], np.arange(4), np.array([3.0, 1.0, 2.0, 4.0]), 1) is axes[4]
     assert len(axes[2].lines) == 2  # one curve and the plain-training line
     plt.close(fig)
+
+
+def test_recovery_plots_return_their_axes():
+    fig, axes = plt.subplots(1, 2)
+    recovery = {"k=2": {"true": np.array([0.9, 0.95]), "grouped": np.array([0.6, 0.7]),
+                        "grouping_accuracy": np.array([0.4, 0.5])}}
+    assert privacy.recovery_vs_epochs(axes[0], [5, 10], recovery, 0.4) is axes[0]
+    assert privacy.recovery_vs_grouping(axes[1], recovery, 0.4, (0.45, 0.65), "k=2") is axes[1]
+    plt.close(fig)

@@ -9,11 +9,14 @@ absolute values (optionally a small learned scorer), and the grouping is a greed
 spirit of their step 2, followed by a top-``private_slots`` assignment (their step 4).
 """
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
+from sklearn.neural_network import MLPClassifier
 
 from offconvex.instahide import Key, Scheme, draw_key
 
@@ -35,9 +38,49 @@ def private_weights(keys: list[Key], scheme: Scheme, n_private: int) -> np.ndarr
     return out
 
 
+def centred_abs(encryptions: np.ndarray) -> np.ndarray:
+    """``(E, d)`` rows ``|e|`` centred and scaled to unit norm: the sign key cannot touch them."""
+    rows = np.abs(encryptions.reshape(len(encryptions), -1))
+    rows = rows - rows.mean(axis=1, keepdims=True)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
 def abs_similarity(encryptions: np.ndarray) -> np.ndarray:
-    """``(E, E)`` Pearson correlation of ``|encryption|`` (E, *shape): the sign key cannot hide it."""
-    return np.corrcoef(np.abs(encryptions.reshape(len(encryptions), -1)))
+    """``(E, E)`` Pearson correlation of ``|encryption|`` (E, *shape)."""
+    rows = centred_abs(encryptions)
+    return rows @ rows.T
+
+
+def pair_features(rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
+    """Symmetric features of pairs of :func:`centred_abs` rows (..., d) -> (..., 2d), scaled to O(1)."""
+    scale = np.sqrt(rows_a.shape[-1])
+    return np.concatenate([rows_a * rows_b * scale, (rows_a - rows_b) ** 2 * scale], axis=-1)
+
+
+def fit_similarity(encryptions: np.ndarray, members: np.ndarray, rng: np.random.Generator,
+                   n_candidates: int = 400_000, hidden: int = 64, max_iter: int = 60) -> MLPClassifier:
+    """A small learned "shares a private image" scorer, in the spirit of Carlini et al.'s step 1.
+
+    Trained on encryptions the attacker made himself from his own images (so he knows ``members``),
+    on all sharing pairs among ``n_candidates`` random pairs and as many non-sharing ones.
+    """
+    rows = centred_abs(encryptions)
+    first, second = rng.integers(0, len(rows), (2, n_candidates))
+    share = (members[first] & members[second]).any(axis=1) & (first != second)
+    positive = np.flatnonzero(share)
+    chosen = np.concatenate([positive, np.flatnonzero(~share)[: len(positive)]])
+    scorer = MLPClassifier(hidden_layer_sizes=(hidden,), max_iter=max_iter,
+                           random_state=int(rng.integers(2**31)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # iterations are capped for the CPU budget
+        return scorer.fit(pair_features(rows[first[chosen]], rows[second[chosen]]), share[chosen])
+
+
+def learned_similarity(scorer: MLPClassifier, encryptions: np.ndarray) -> np.ndarray:
+    """``(E, E)`` symmetrised probability that two encryptions share a private image."""
+    rows = centred_abs(encryptions)
+    scores = np.stack([scorer.predict_proba(pair_features(row, rows))[:, 1] for row in rows])
+    return (scores + scores.T) / 2
 
 
 def pair_auc(similarity: np.ndarray, members: np.ndarray) -> float:

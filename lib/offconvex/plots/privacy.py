@@ -66,3 +66,33 @@ def seed_scores(ax, candidates: np.ndarray, scores: np.ndarray, secret: int):
     ax.set_ylabel("total variation after un-masking")
     ax.legend()
     return ax
+
+
+def recovery_vs_epochs(ax, epochs, recovery: dict, no_attack: float):
+    """Median recovery quality against T: one colour per scheme, dashed = true grouping, solid = estimated."""
+    for index, (name, entry) in enumerate(recovery.items()):
+        ax.plot(epochs, entry["true"], "s--", color=f"C{index}", alpha=0.7, label=f"{name}, true grouping")
+        ax.plot(epochs, entry["grouped"], "o-", color=f"C{index}", label=f"{name}, correlation grouping")
+    ax.axhline(no_attack, color="k", linestyle=":", label="average |digit| (no attack)")
+    ax.set_xlabel("T (encryptions of each image)")
+    ax.set_ylabel("median corr(|recovered|, |P|)")
+    ax.legend(fontsize=7, ncol=2)
+    return ax
+
+
+def recovery_vs_grouping(ax, recovery: dict, no_attack: float, learned: tuple | None = None,
+                         learned_scheme: str = ""):
+    """Recovery quality against grouping accuracy (true grouping at 1), colours as in recovery_vs_epochs."""
+    names = list(recovery)
+    for index, (name, entry) in enumerate(recovery.items()):
+        ax.plot(entry["grouping_accuracy"], entry["grouped"], "o", color=f"C{index}", label=name)
+        ax.plot(np.ones_like(entry["true"]), entry["true"], "s", color=f"C{index}", alpha=0.5)
+    if learned is not None:
+        color = f"C{names.index(learned_scheme)}" if learned_scheme in names else "k"
+        ax.plot([learned[0]], [learned[1]], "*", color=color, markersize=14, markeredgecolor="k",
+                label=f"{learned_scheme}, learned similarity")
+    ax.axhline(no_attack, color="k", linestyle=":")
+    ax.set_xlabel("grouping accuracy (squares: true grouping)")
+    ax.set_ylabel("median corr(|recovered|, |P|)")
+    ax.legend(fontsize=8)
+    return ax
