@@ -41,7 +41,6 @@
 PROFILE = "book"
 SEED = 0
 N_TRAIN = 1200  # digits used as the private training set; the other 597 are the clean test set
-N_ATTACKED = 40  # private images whose encryptions the attacker sees
 N_PUBLIC = 2000  # public photo patches for the cross-dataset mode (at least N_TRAIN)
 AUXILIARY = 400  # attacker's own digits (test split) to train the learned similarity
 N_SEED_PUBLIC = 100  # public patches in the seed-search demo (fewer: cheaper to regenerate per seed)
@@ -66,7 +65,10 @@ KS = book.by_profile(PROFILE, smoke=[1, 2], book=[1, 2, 3, 4, 5, 6], paper=[1, 2
 ATTACK_EPOCHS = book.by_profile(PROFILE, smoke=[2, 4], book=[5, 10, 20], paper=[10, 20, 50])  # T
 ATTACK_STEPS = book.by_profile(PROFILE, smoke=50, book=300, paper=1000)  # Adam steps of the recovery
 SCORER_ITERATIONS = book.by_profile(PROFILE, smoke=5, book=60, paper=200)  # learned-similarity epochs
-SEED_BITS = book.by_profile(PROFILE, smoke=6, book=12, paper=32)  # size of the enumerable seed space
+N_ATTACKED = book.by_profile(PROFILE, smoke=20, book=40, paper=100)  # private images the attacker sees
+# Size of the enumerable seed space. The challenge's was 32 bits; 24 in `paper` keeps the score array at
+# 128 MB and the search near 1.5 CPU-hours, and the extrapolation printed below covers the rest.
+SEED_BITS = book.by_profile(PROFILE, smoke=6, book=12, paper=24)
 
 # %% [markdown]
 # ## The data
@@ -177,8 +179,8 @@ book.claim("On raw [0, 1] pixels |encryption| equals the mixup image exactly; on
 # We train the same MLP on plain digits and on InstaHide encryptions re-drawn every epoch, for
 # $k = 1, \dots, 6$ in both modes (cross-dataset with $\lceil k/2 \rceil$ private slots, as the official
 # default), with the official loss (cross-entropy against the mixed label) and SGD with momentum; the test
-# images are clean. The post reports about 90 % on CIFAR-10 with a ResNet-18 against roughly 94 % without
-# encryption (our recollection of the paper's table; treat it as approximate). **Tolerance stated before
+# images are clean. The post reports about 90 % on CIFAR-10 with a ResNet-18 and calls it only slightly
+# worse than training without encryption (the paper's tables have the exact numbers). **Tolerance stated before
 # running:** we call the cost modest if encrypted training with $k \le 2$ loses at most 5 percentage points
 # against plain training, and check the same 5 points for the post's setting $k = 4$.
 
@@ -208,6 +210,16 @@ book.save_figure(fig, "fig3-accuracy-vs-k", data={"ks": KS, "cross_ks": cross_ks
                                                   "inside": inside_accuracy, "cross": cross_accuracy},
                  caption=f"Clean test accuracy of an MLP trained on InstaHide encryptions ({EPOCHS} epochs).",
                  rtol=0, atol=0.02)
+
+# %% [markdown]
+# The cross-dataset curve zigzags for a simple reason: with $\lceil k/2 \rceil$ private slots out of $k$,
+# the private images carry about half of the weight at even $k$ but about two thirds at $k = 3$ and three
+# fifths at $k = 5$, so the digit is easier to see at odd $k$.
+
+# %%
+private_share = {k: float(ih.sample_coefficients(rng(SEED, "share"), 20_000, ih.cross(k))[:, : -(-k // 2)]
+                          .sum(axis=1).mean()) for k in cross_ks}
+print("mean private weight, cross-dataset:", {k: round(share, 3) for k, share in private_share.items()})
 
 # %%
 small_k = [index for index, k in enumerate(KS) if k <= 2]
