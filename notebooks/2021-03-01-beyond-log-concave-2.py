@@ -355,6 +355,19 @@ HTML(plots.cloud_animation(tempering_frames, tempering_times[frame_sweeps],
                            limits=(-12, 12, -0.5, N_LEVELS - 0.5), title="tempering chains,").to_jshtml())
 
 # %% [markdown]
+# Four key frames of that animation (these are what the regression tests compare).
+
+# %%
+key_frames = [0, 5, 20, 59]
+fig, axes = plt.subplots(1, 4, figsize=(10, 2.8), sharey=True, layout="constrained")
+for ax, k in zip(axes, key_frames, strict=True):
+    ax.scatter(tempering_frames[k, :, 0], tempering_frames[k, :, 1], s=5, color="tab:red")
+    ax.set(xlim=(-12, 12), ylim=(-0.5, N_LEVELS - 0.5), xlabel="x₁", title=f"t = {tempering_times[frame_sweeps[k]]:.1f}")
+axes[0].set_ylabel("level i")
+book.save_figure(fig, "fig8-tempering-key-frames", data={"frames": tempering_frames[key_frames]},
+                 caption="Key frames of the tempering animation: chains in the (x₁, level) plane.")
+
+# %% [markdown]
 # ## What differs from the post
 #
 # The post shows animations and states theorems; it reports no numbers. The switching-time experiment checks

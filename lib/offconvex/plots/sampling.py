@@ -82,7 +82,7 @@ def rate_curves(ax, times, curves, labels, styles=None):
 
 def cloud_animation(frames, times, background=None, limits=(-1, 1, -1, 1), title="", size=(3.6, 3.2)):
     """Animate point clouds ``frames`` (F, n, 2) over ``background(ax)``; returns the FuncAnimation."""
-    fig, ax = plt.subplots(figsize=size)
+    fig, ax = plt.subplots(figsize=size, dpi=72)  # 60 embedded frames: keep the page light
     if background is not None:
         background(ax)
     scatter = ax.scatter(frames[0][:, 0], frames[0][:, 1], s=6, color="tab:red", zorder=3)
