@@ -314,7 +314,7 @@ sphere_pair = brownian.init(*brownian.sphere_pair(N_PAIRS, START_DISTANCE, rng(S
 plane_noise, sphere_noise = rng(SEED, "plane-coupling"), rng(SEED, "sphere-coupling")
 threshold = 0.02  # chord distance counted as met, the same for both
 for _ in range(coupling_steps):
-    plane_pair = brownian.plane_step(plane_pair, COUPLING_STEP, threshold, plane_noise)
+    plane_pair = brownian.plane_coupled_step(plane_pair, COUPLING_STEP, threshold, plane_noise)
     sphere_pair = brownian.sphere_coupled_step(sphere_pair, COUPLING_STEP, threshold, sphere_noise)
 check_times = np.linspace(0.5, COUPLING_TIME, 6)
 curve_times = np.linspace(0.01, COUPLING_TIME, 150)

@@ -20,7 +20,7 @@ def test_reflection_is_an_isometry_swapping_the_points():
 
 def test_plane_coupling_follows_the_reflection_principle():
     n = 3000
-    pair = couple(brownian.plane_step, np.zeros((n, 2)), np.tile([1.0, 0.0], (n, 1)), 500)
+    pair = couple(brownian.plane_coupled_step, np.zeros((n, 2)), np.tile([1.0, 0.0], (n, 1)), 500)
     times = np.array([0.25, 0.5, 1.0])
     np.testing.assert_allclose(brownian.coupled_fraction(pair.coupling_time, times),
                                brownian.plane_coupling_probability(1.0, times), atol=0.025)
@@ -40,4 +40,4 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="4.0"):
         brownian.sphere_pair(3, 4.0, rng(0, "init"))
     with pytest.raises(ValueError, match="-1"):
-        brownian.plane_step(brownian.init(np.zeros((1, 2)), np.ones((1, 2))), -1, 0.1, rng(0, "noise"))
+        brownian.plane_coupled_step(brownian.init(np.zeros((1, 2)), np.ones((1, 2))), -1, 0.1, rng(0, "noise"))

@@ -71,7 +71,7 @@ def _coupled_step(pair: CoupledPair, step_size: float, threshold: float, generat
     return CoupledPair(x, y, np.where(met, time, pair.coupling_time), time)
 
 
-def plane_step(pair: CoupledPair, step_size: float, threshold: float, generator: np.random.Generator):
+def plane_coupled_step(pair: CoupledPair, step_size: float, threshold: float, generator: np.random.Generator):
     """One reflection-coupled Brownian step of size η on R^dim for every pair still apart."""
     return _coupled_step(pair, step_size, threshold, generator, on_sphere=False)
 

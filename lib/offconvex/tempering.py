@@ -99,19 +99,29 @@ def estimate_log_partition(value_and_grad, betas: np.ndarray, position: np.ndarr
     betas = check_ladder(betas)
     log_z = [0.0]
     for i in range(len(betas)):
-        def tempered(x, beta=betas[i]):
-            value, grad = value_and_grad(x)
-            return beta * value, beta * grad
-        state = langevin.init(position, tempered)
+        potential = tempered_potential(value_and_grad, betas[i])
+        state = langevin.init(position, potential)
         for _ in range(n_steps):
-            state = langevin.ula_step(state, tempered, step_size, generator)
+            state = langevin.ula_step(state, potential, step_size, generator)
         if i + 1 == len(betas):
             break
-        log_weights = -(betas[i + 1] - betas[i]) * state.potential / betas[i]
+        log_weights = -(betas[i + 1] - betas[i]) * state.potential / betas[i]  # state holds β_i f
         log_z.append(log_z[-1] + logsumexp(log_weights) - np.log(len(log_weights)))
-        chosen = generator.choice(len(log_weights), size=len(log_weights), p=np.exp(log_weights - logsumexp(log_weights)))
-        position = state.position[chosen]
+        resampling = np.exp(log_weights - logsumexp(log_weights))
+        position = state.position[generator.choice(len(log_weights), size=len(log_weights), p=resampling)]
     return np.array(log_z)
+
+
+def tempered_potential(value_and_grad, beta: float):
+    """Callable x -> (β f(x), β ∇f(x)): the potential of level β."""
+    if not beta > 0:
+        raise ValueError(f"beta must be positive, got {beta!r}")
+
+    def potential(x):
+        value, grad = value_and_grad(x)
+        return beta * value, beta * grad
+
+    return potential
 
 
 def level_occupation(levels: np.ndarray, n_levels: int) -> np.ndarray:
