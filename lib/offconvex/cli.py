@@ -9,6 +9,7 @@ EPILOG = """examples:
   python -m offconvex run                              every notebook, book profile, cached
   python -m offconvex run 2020-11-27-reg-dl-not-norm --profile smoke -p SEED 3
   python -m offconvex book                             run + report + jupyter-book build
+  python -m offconvex run --scheduler tcp://host:8786  execute on a Dask cluster (see README)
   python -m offconvex check                            regress figures and claims against tests/baselines
   python -m offconvex baselines SLUG                   regenerate baselines, print what changed
 """
@@ -29,6 +30,9 @@ def _add_run_options(parser, profile_default="book"):
     parser.add_argument("--timeout", type=float, default=None, help="seconds per notebook")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                         help="override a notebook parameter, e.g. -p SEED 3")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="execute on the Dask cluster at ADDRESS, e.g. tcp://host:8786 (default: this machine; "
+                             "--jobs then defaults to the cluster's worker threads)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,13 +63,15 @@ def main(argv=None) -> int:
             from offconvex.book.runner import run
 
             results = run(project, args.slugs, args.profile, _parameters(args.parameter), args.jobs,
-                          args.force, args.timeout)
+                          args.force, args.timeout, scheduler=args.scheduler)
             return _exit_code(results)
         if args.command == "book":
+            from offconvex.book.runner import using_scheduler
             from offconvex.book.site import build_book
 
-            return build_book(project, args.slugs, args.profile, _parameters(args.parameter), args.jobs,
-                              args.force, args.timeout)
+            with using_scheduler(args.scheduler):
+                return build_book(project, args.slugs, args.profile, _parameters(args.parameter), args.jobs,
+                                  args.force, args.timeout)
         if args.command == "check":
             from offconvex.book.regress import check_all
 

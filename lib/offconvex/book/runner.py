@@ -13,6 +13,8 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,15 +68,50 @@ def plan(project: Project, slugs: list[str] | None, profile: str, overrides: dic
     return jobs
 
 
-def _kernel_environment(project: Project, figure_dir: Path, commit: str) -> dict:
+def kernel_settings(figure_dir: Path, commit: str, root: Path | None = None) -> dict:
+    """What every chapter kernel gets, wherever it runs: one thread, a fixed hash seed, where to write."""
+    settings = dict(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", OFFCONVEX_THREADS="1",
+                    PYTHONHASHSEED="0", OFFCONVEX_FIGURE_DIR=str(figure_dir), OFFCONVEX_COMMIT=commit)
+    if root is not None:  # a cluster worker has its own checkout: it keeps the package's own location
+        settings["OFFCONVEX_ROOT"] = str(root)
+    return settings
+
+
+def kernel_environment(settings: dict) -> dict:
+    """This machine's environment with ``settings`` applied (run where the kernel starts)."""
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)  # an inherited Agg backend would give the notebook no images at all
-    env.update(
-        OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", OFFCONVEX_THREADS="1",
-        PYTHONHASHSEED="0", OFFCONVEX_FIGURE_DIR=str(figure_dir), OFFCONVEX_COMMIT=commit,
-        OFFCONVEX_ROOT=str(project.root),
-    )
+    env.update(settings)
     return env
+
+
+def execute_in_process(notebook: Path, staging: Path, parameters: dict, cwd: Path, timeout: float,
+                       env: dict) -> dict:
+    """Execute ``notebook`` into ``staging`` in a fresh ``_worker`` process; returns its outcome.
+
+    The outcome is ``{"ok", "seconds", "peak_memory_mb", "error"}``; a fresh process per notebook is
+    what makes the kernel's peak memory measurable. Shared by local runs and cluster tasks.
+    """
+    spec = {"notebook": str(notebook), "staging": str(staging), "parameters": parameters, "cwd": str(cwd),
+            "timeout": timeout}
+    spec_file = staging / "spec.json"
+    spec_file.write_text(json.dumps(spec))
+    try:
+        done = subprocess.run([sys.executable, "-m", "offconvex.book._worker", str(spec_file)],
+                              env=env, capture_output=True, text=True, timeout=timeout + 60)
+        lines = [line for line in done.stdout.splitlines() if line.startswith("OFFCONVEX-RESULT ")]
+        outcome = json.loads(lines[-1].split(" ", 1)[1]) if lines else {
+            "ok": False, "error": f"worker crashed: {' '.join(done.stderr.split()[-40:])}"}
+    except subprocess.TimeoutExpired:
+        outcome = {"ok": False, "error": f"timed out after {timeout:.0f} s (raise it with --timeout)"}
+    spec_file.unlink()
+    return outcome
+
+
+def execute_locally(project: Project, job: Job, staging: Path, timeout: float, commit: str) -> dict:
+    """The default executor: a worker process on this machine, writing straight into ``staging``."""
+    env = kernel_environment(kernel_settings(staging / "figures", commit, project.root))
+    return execute_in_process(job.notebook, staging, job.parameters, project.notebooks, timeout, env)
 
 
 def _hide_papermill_cells(path: Path) -> None:
@@ -104,25 +141,18 @@ def _collect_record(job: Job, staging: Path, outcome: dict, commit: str) -> dict
     }
 
 
-def _execute(project: Project, job: Job, timeout: float, commit: str) -> tuple[Path | None, str | None]:
-    """Run one notebook into a staging folder; on success turn it into the cache entry."""
+def _execute(project: Project, job: Job, timeout: float, commit: str,
+             executor=execute_locally) -> tuple[Path | None, str | None]:
+    """Run one notebook into a staging folder with ``executor``; on success turn it into the cache entry.
+
+    ``executor(project, job, staging, timeout, commit)`` leaves the executed notebook and figures in
+    ``staging`` and returns the outcome; everything after it is the same for local and cluster runs.
+    """
     entry = cache.entry_path(project, job.slug, job.key)
     staging = entry.parent / f".staging-{job.key}-{os.getpid()}-{threading.get_ident()}"
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "figures").mkdir(parents=True)
-    spec = {"notebook": str(job.notebook), "staging": str(staging), "parameters": job.parameters,
-            "cwd": str(project.notebooks), "timeout": timeout}
-    (staging / "spec.json").write_text(json.dumps(spec))
-    env = _kernel_environment(project, staging / "figures", commit)
-    try:
-        done = subprocess.run([sys.executable, "-m", "offconvex.book._worker", str(staging / "spec.json")],
-                              env=env, capture_output=True, text=True, timeout=timeout + 60)
-        lines = [line for line in done.stdout.splitlines() if line.startswith("OFFCONVEX-RESULT ")]
-        outcome = json.loads(lines[-1].split(" ", 1)[1]) if lines else {
-            "ok": False, "error": f"worker crashed: {' '.join(done.stderr.split()[-40:])}"}
-    except subprocess.TimeoutExpired:
-        outcome = {"ok": False, "error": f"timed out after {timeout:.0f} s (raise it with --timeout)"}
-    (staging / "spec.json").unlink()
+    outcome = executor(project, job, staging, timeout, commit)
     if not outcome["ok"]:
         partial = staging / "executed.ipynb"
         if partial.exists():
@@ -178,10 +208,39 @@ def _summary(record: dict) -> str:
             f"claims {held}/{len(claims)}  figures {len(record['figures'])}")
 
 
+_scheduler = ContextVar("offconvex_scheduler", default=None)
+
+
+@contextmanager
+def using_scheduler(address: str | None):
+    """Make ``run`` execute on the Dask cluster at ``address`` where its caller does not say (``book``)."""
+    token = _scheduler.set(address)
+    try:
+        yield
+    finally:
+        _scheduler.reset(token)
+
+
+@contextmanager
+def _executor(scheduler: str | None):
+    """``(executor, slots)``: local worker processes, or tasks on the cluster at ``scheduler``."""
+    if not scheduler:
+        yield execute_locally, os.cpu_count() or 1
+        return
+    from offconvex.book.cluster import connect
+
+    with connect(scheduler) as cluster:
+        yield cluster.execute, cluster.threads()
+
+
 def run(project: Project, slugs: list[str] | None = None, profile: str = "book", overrides: dict | None = None,
         jobs: int | None = None, force: bool = False, timeout: float | None = None,
-        echo=print) -> list[Result]:
-    """Execute (or take from the cache) the given notebooks; one failure never stops the others."""
+        echo=print, scheduler: str | None = None) -> list[Result]:
+    """Execute (or take from the cache) the given notebooks; one failure never stops the others.
+
+    With ``scheduler`` (a Dask scheduler address) each execution is a task on that cluster; ``jobs``
+    then defaults to the cluster's worker threads.
+    """
     planned = plan(project, slugs, profile, overrides or {})
     timeout = timeout or DEFAULT_TIMEOUT[profile]
     commit = git_commit(project.root)
@@ -193,7 +252,7 @@ def run(project: Project, slugs: list[str] | None = None, profile: str = "book",
         with lock:
             echo(f"[{tag:<7}] {job.slug:<{width}}  {text}".rstrip(), flush=True)
 
-    def one(job: Job) -> Result:
+    def one(job: Job, executor) -> Result:
         entry = cache.entry_path(project, job.slug, job.key)
         if entry.exists() and not force:
             problem = cache.verify(entry)
@@ -205,7 +264,7 @@ def run(project: Project, slugs: list[str] | None = None, profile: str = "book",
             shutil.rmtree(entry, ignore_errors=True)
         say("start", job, f"profile {job.profile}, #{next(counter)} of {len(planned)}")
         started = time.perf_counter()
-        entry, error = _execute(project, job, timeout, commit)
+        entry, error = _execute(project, job, timeout, commit, executor)
         if error:
             say("FAILED", job, f"after {time.perf_counter() - started:.1f} s: {error}")
             return Result(job.slug, "failed", error=error)
@@ -213,6 +272,8 @@ def run(project: Project, slugs: list[str] | None = None, profile: str = "book",
         say("done", job, _summary(record))
         return Result(job.slug, "executed", record)
 
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(one, planned))
+    with _executor(scheduler or _scheduler.get()) as (executor, slots):
+        # On a cluster, at most one notebook per worker thread is in flight: that is what the
+        # per-configuration tasks of a waiting notebook rely on to find a free thread.
+        with ThreadPoolExecutor(max_workers=max(1, jobs or slots)) as pool:
+            return list(pool.map(lambda job: one(job, executor), planned))

@@ -1,0 +1,106 @@
+"""`run --scheduler`: notebooks as Dask tasks on an in-process LocalCluster, compared with a local run."""
+
+import json
+import shutil
+import socket
+
+import dask
+import pytest
+from conftest import ROOT, toy_notebook
+from distributed import LocalCluster
+from offconvex.book.project import BookError
+from offconvex.book.runner import run
+
+SLUG = "2020-11-27-reg-dl-not-norm"
+TIMING_FIELDS = ("seconds", "peak_memory_mb")
+
+GOOD = """\
+from offconvex import book
+book.start("good", PROFILE, SEED)
+book.claim("it ran", True, scale=SCALE)
+"""
+BAD = """\
+from offconvex import book
+book.start("bad", PROFILE, SEED)
+raise ValueError("deliberate failure for the test")
+"""
+# Kills the Dask worker process running it (the kernel's grandparent): the worker dies mid-task.
+KILL = """\
+import os, signal, psutil
+os.kill(psutil.Process().parent().parent().pid, signal.SIGKILL)
+"""
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    # No retries on other workers after a death, so a killed worker is reported at once.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+            yield cluster.scheduler_address
+
+
+def published(project) -> dict:
+    """Every published file (notebook, figures, run record) by path relative to the project."""
+    roots = (project.posts, project.figures, project.runs)
+    return {str(path.relative_to(project.root)): path for root in roots for path in sorted(root.rglob("*"))
+            if path.is_file()}
+
+
+def json_files(files: dict) -> dict:
+    return {name: json.loads(path.read_text()) for name, path in files.items()
+            if name.endswith(".json") and "/runs/" not in f"/{name}"}
+
+
+def without_timing(record: dict) -> dict:
+    return {name: value for name, value in record.items() if name not in TIMING_FIELDS}
+
+
+def test_cluster_run_publishes_what_a_local_run_publishes(scratch_project, scheduler):
+    shutil.copyfile(ROOT / "notebooks" / f"{SLUG}.py", scratch_project.notebook(SLUG))
+    local = run(scratch_project, [SLUG], "smoke", jobs=1, echo=lambda *a, **k: None)[0]
+    assert local.status == "executed", local.error
+    local_files = published(scratch_project)
+    local_data = json_files(local_files)
+    local_record = json.loads((scratch_project.runs / f"{SLUG}.json").read_text())
+
+    lines = []
+    remote = run(scratch_project, [SLUG], "smoke", force=True, scheduler=scheduler,
+                 echo=lambda *a, **k: lines.append(a[0]))[0]
+    assert remote.status == "executed", remote.error
+    assert len(lines) == 2 and lines[0].startswith(f"[start  ] {SLUG}  profile smoke, #1 of 1")
+    assert lines[-1].startswith(f"[done   ] {SLUG}") and "claims 11/11" in lines[-1]
+    remote_files = published(scratch_project)
+    assert remote_files.keys() == local_files.keys()
+    assert json_files(remote_files) == local_data  # figure data and claims, number for number
+    assert len([name for name in local_data if name.endswith("claims.json")]) == 1
+    remote_record = json.loads((scratch_project.runs / f"{SLUG}.json").read_text())
+    assert without_timing(remote_record) == without_timing(local_record)
+    assert remote_record["seconds"] > 0 and remote_record["peak_memory_mb"] > 10
+
+
+def test_a_failure_on_a_worker_is_one_line_and_the_others_publish(scratch_project, scheduler):
+    for slug, body in {"good": GOOD, "bad": BAD, "killer": KILL}.items():
+        scratch_project.notebook(slug).write_text(toy_notebook(body))
+    lines = []
+    results = {r.slug: r for r in run(scratch_project, profile="smoke", scheduler=scheduler, jobs=2,
+                                      echo=lambda *a, **k: lines.append(a[0]))}
+    assert results["good"].status == "executed"
+    assert (scratch_project.runs / "good.json").exists() and (scratch_project.posts / "good.ipynb").exists()
+    failed = {line.split()[2]: line for line in lines if line.startswith("[FAILED ]")}
+    assert failed.keys() == {"bad", "killer"}
+    assert all("\n" not in line for line in failed.values())
+    assert "ValueError: deliberate failure for the test (on worker tcp://" in failed["bad"]
+    assert (scratch_project.failed / "bad.ipynb").exists()  # the partial notebook came back as bytes
+    assert "died while running it (KilledWorker)" in failed["killer"] and "worker tcp://" in failed["killer"]
+    assert not (scratch_project.runs / "bad.json").exists() and not (scratch_project.runs / "killer.json").exists()
+
+
+def test_an_unreachable_scheduler_is_a_one_line_error_before_anything_runs(scratch_project):
+    scratch_project.notebook("good").write_text(toy_notebook(GOOD))
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(BookError, match=f"cannot reach the Dask scheduler at 'tcp://127.0.0.1:{port}'") as error:
+        run(scratch_project, scheduler=f"tcp://127.0.0.1:{port}", echo=lambda *a, **k: None)
+    assert "\n" not in str(error.value)
+    assert not scratch_project.build.exists()
