@@ -66,8 +66,9 @@ COUPLING_INPUTS = 100
 SIGN_DRAWS = book.by_profile(PROFILE, smoke=20, book=400, paper=10_000)
 POLY_DIM = book.by_profile(PROFILE, smoke=6, book=20, paper=40)
 POLY_PAIRS = book.by_profile(PROFILE, smoke=10, book=50, paper=400)
-SAMPLE_SIZES = book.by_profile(PROFILE, smoke=(10, 40), book=(25, 50, 100, 200, 400),
-                               paper=(25, 50, 100, 200, 400, 800, 1600, 3200))
+SAMPLE_SIZES = book.by_profile(PROFILE, smoke=(10, 40), book=(25, 35, 50, 70, 100, 140, 200, 400),
+                               paper=(25, 35, 50, 70, 100, 140, 200, 400, 800, 1600, 3200))
+SAMPLE_SEEDS = book.by_profile(PROFILE, smoke=1, book=3, paper=10)  # fresh training sets (and starts) per n
 TEST_ERROR_TARGET = 0.5  # relative test error: the model explains at least half of the target's variance
 
 # %% [markdown]
@@ -289,7 +290,8 @@ book.claim("Sign randomization leaves the quadratic term unchanged (max |f⁽²�
 # expectation — fitted by L-BFGS with a small weight decay from a small random start. A kernel method needs
 # on the order of $d^p = 400$ samples for a degree-2 target in $d = 20$; the quadratic model's bound scales
 # like $d^{p-1}$. We report the relative test error $\mathbb{E}(\hat f - y)^2 / \mathbb{E} y^2$ on 2000
-# fresh points.
+# fresh points, as the median over several independent training sets (and quadratic-model starts) per
+# sample size, since a single draw at small $n$ is noisy.
 
 # %%
 softplus_first = torch.sigmoid
@@ -311,27 +313,38 @@ def relative_error(prediction):
     return float(((prediction - y_fresh) ** 2).mean() / (y_fresh**2).mean())
 
 
-errors = {"NTK model f⁽¹⁾": [], "quadratic model f⁽²⁾": []}
-for n in SAMPLE_SIZES:
-    x = taylor.sphere_samples(n, POLY_DIM, torch_generator(SEED, f"poly-train-{n}"))
+def test_errors(n, draw):
+    """Relative test errors of the NTK model and of the quadratic model trained on draw ``draw`` of n samples."""
+    stream = f"poly-train-{n}" if draw == 0 else f"poly-train-{n}-draw{draw}"
+    x = taylor.sphere_samples(n, POLY_DIM, torch_generator(SEED, stream))
     weights = taylor.fit_min_norm(taylor.linearized_features(poly_w0, poly_a, x, softplus_first), target(x))
-    fresh_features = taylor.linearized_features(poly_w0, poly_a, x_fresh, softplus_first)
-    errors["NTK model f⁽¹⁾"].append(relative_error(fresh_features @ weights))
-    start = 1e-2 * torch.randn(poly_w0.shape, generator=torch_generator(SEED, f"poly-start-{n}"), dtype=torch.float64)
+    ntk = relative_error(taylor.linearized_features(poly_w0, poly_a, x_fresh, softplus_first) @ weights)
+    start = 1e-2 * torch.randn(poly_w0.shape, generator=torch_generator(SEED, stream.replace("train", "start")),
+                               dtype=torch.float64)
     moved_q = taylor.fit_quadratic_term(poly_w0, poly_a, x, target(x), softplus_second, start, max_iterations=300)
-    errors["quadratic model f⁽²⁾"].append(relative_error(
-        taylor.two_layer_term(poly_w0, poly_a, moved_q, x_fresh, softplus_second, 2)))
+    quadratic = relative_error(taylor.two_layer_term(poly_w0, poly_a, moved_q, x_fresh, softplus_second, 2))
+    return ntk, quadratic
+
+
+# per_draw[name] has shape (draws, sample sizes); the curves are medians over draws
+per_draw = np.array([[test_errors(n, draw) for n in SAMPLE_SIZES] for draw in range(SAMPLE_SEEDS)])
+per_draw = {"NTK model f⁽¹⁾": per_draw[:, :, 0], "quadratic model f⁽²⁾": per_draw[:, :, 1]}
+errors = {name: np.median(values, axis=0) for name, values in per_draw.items()}
 
 # %%
 fig, ax = plt.subplots(figsize=(5.5, 3.8))
 plot_points_by_group(ax, {name: np.array(SAMPLE_SIZES) for name in errors}, errors, "training samples n",
-                     "relative test error", log_x=True)
+                     "relative test error (median over draws)", log_x=True,
+                     range_by_group={name: (v.min(axis=0), v.max(axis=0)) for name, v in per_draw.items()})
 ax.axhline(TEST_ERROR_TARGET, color="0.5", ls=":", lw=1)
 ax.set_yscale("log")
+fig.tight_layout()
 book.save_figure(fig, "fig3-sample-complexity",
-                 data={"n": np.array(SAMPLE_SIZES), **{name: np.array(v) for name, v in errors.items()}},
+                 data={"n": np.array(SAMPLE_SIZES), **{name: np.array(v) for name, v in errors.items()},
+                       **{f"{name} per draw": v for name, v in per_draw.items()}},
                  caption=f"Learning y = (βᵀx)² − 1 in d = {POLY_DIM}: relative test error of the linearized (NTK) "
-                         "model and of the quadratic Taylor model against the number of samples. Dotted: 0.5.",
+                         "model and of the quadratic Taylor model against the number of samples; median over "
+                         f"{SAMPLE_SEEDS} independent training sets, shaded from the best to the worst. Dotted: 0.5.",
                  rtol=1e-6, atol=1e-9)  # L-BFGS stops on a tolerance; float64 and one thread make it repeatable
 
 
@@ -344,9 +357,17 @@ def samples_to_reach(curve):
 needed = {name: samples_to_reach(curve) for name, curve in errors.items()}
 quadratic_needs, ntk_needs = needed["quadratic model f⁽²⁾"], needed["NTK model f⁽¹⁾"]
 book.claim(f"The quadratic model reaches relative test error {TEST_ERROR_TARGET} with fewer samples than the "
-           "NTK model", quadratic_needs < ntk_needs,
+           f"NTK model (median over {SAMPLE_SEEDS} training sets)", quadratic_needs < ntk_needs,
            samples_quadratic=float(quadratic_needs), samples_ntk=float(ntk_needs),
            **{f"error_{'ntk' if 'NTK' in name else 'quadratic'}": curve for name, curve in errors.items()})
+
+# %% [markdown]
+# What we see at this scale. The quadratic model needs about half as many samples as the NTK model to
+# explain half of the target's variance, and it stays ahead up to a couple of hundred samples. That is a
+# real but modest gap: the theory's separation is a factor of order $d = 20$ in the sample complexity,
+# which a grid this small and a dimension this low cannot show. With many samples both models fit the
+# target, and the minimum-norm NTK fit ends slightly *better* than the quadratic model, whose small
+# weight decay and finite L-BFGS budget leave a floor of about $10^{-2}$.
 
 # %%
 book.claims_table()

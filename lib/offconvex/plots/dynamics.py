@@ -3,6 +3,7 @@
 Each function takes data and an ``ax`` and returns the ``ax``; nothing here computes.
 """
 
+import matplotlib.ticker
 import numpy as np
 
 
@@ -38,12 +39,22 @@ def plot_curves(ax, x, curves: dict, xlabel: str, ylabel: str, log_y: bool = Fal
     return ax
 
 
-def plot_points_by_group(ax, x_by_group: dict, y_by_group: dict, xlabel: str, ylabel: str, log_x: bool = False):
-    """Markers joined by lines, one group per key (e.g. test error against sample size per model)."""
+def plot_points_by_group(ax, x_by_group: dict, y_by_group: dict, xlabel: str, ylabel: str, log_x: bool = False,
+                         range_by_group: dict | None = None):
+    """Markers joined by lines, one group per key (e.g. test error against sample size per model).
+
+    ``range_by_group[key] = (low, high)`` shades the spread around each line (e.g. over seeds).
+    """
     for label, xs in x_by_group.items():
-        ax.plot(xs, y_by_group[label], "o-", label=label)
+        line, = ax.plot(xs, y_by_group[label], "o-", label=label)
+        if range_by_group and label in range_by_group:
+            ax.fill_between(xs, *range_by_group[label], color=line.get_color(), alpha=0.2, lw=0)
     if log_x:
         ax.set_xscale("log")
+        # label exactly the x values plotted: the default minor labels overlap on short log ranges
+        ticks = sorted({float(x) for xs in x_by_group.values() for x in xs})
+        ax.set_xticks(ticks, [f"{x:g}" for x in ticks])
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=7, loc="best")
