@@ -66,3 +66,21 @@ def test_missing_and_corrupt_baselines_say_what_to_do(scratch_project):
 
     with pytest.raises(BookError, match="corrupt baseline .*regenerate it with `make baselines`"):
         check_slug(scratch_project, "x")
+
+
+def test_check_uses_the_cached_book_run_after_a_smoke_run_and_refuses_stale_runs(scratch_project):
+    from conftest import toy_notebook
+    from offconvex.book.regress import update_baselines
+    from offconvex.book.runner import run
+
+    body = ('import numpy as np\nimport matplotlib.pyplot as plt\nfrom offconvex import book\n'
+            'book.start("toy", PROFILE, SEED)\nfig, ax = plt.subplots()\nax.plot([1, SCALE])\n'
+            'book.save_figure(fig, "fig1", data={"y": np.array([1.0, SCALE])}, caption="A line.")\n')
+    scratch_project.notebook("toy").write_text(toy_notebook(body))
+    assert update_baselines(scratch_project, ["toy"], 1) == 0
+    assert check_slug(scratch_project, "toy") == []
+    assert run(scratch_project, ["toy"], "smoke", echo=lambda *a, **k: None)[0].ok
+    assert check_slug(scratch_project, "toy") == []  # compared with the cached book run, not the smoke run
+    scratch_project.notebook("toy").write_text(toy_notebook(body.replace("A line.", "A changed line.")))
+    assert check_slug(scratch_project, "toy") == [
+        "last run of toy used profile smoke and no such book run is cached: run `python -m offconvex run toy`"]

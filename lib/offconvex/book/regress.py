@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from offconvex.book import cache
 from offconvex.book.project import BookError, Project
 
 DEFAULT_CLAIM_TOLERANCE = (1e-6, 1e-9)
@@ -105,15 +106,39 @@ def compare_claims(baseline: list, current: list, rtol: float, atol: float) -> l
     return problems
 
 
+def _current_book_key(project: Project, slug: str) -> str | None:
+    """Cache key of a book-profile run of the current sources with default parameters."""
+    from offconvex.book.runner import plan
+
+    try:
+        return plan(project, [slug], "book", {})[0].key
+    except BookError:  # no notebook source: only the published run can be checked
+        return None
+
+
+def _book_run_figures(project: Project, slug: str) -> tuple[Path | None, str | None]:
+    """The figures of the book-profile run of the current sources: the published ones when the last run
+    was that run, else its cache entry (so a smoke or ``-p`` run in between does not get in the way)."""
+    record = _load(project.runs / f"{slug}.json", "run record (run the notebook first)")
+    current = _current_book_key(project, slug)
+    if record["profile"] == "book" and record.get("cache_key", current) == current:
+        return project.figures / slug, None
+    entry = cache.entry_path(project, slug, current) if current else None
+    if entry is not None and entry.is_dir() and cache.verify(entry) is None:
+        return entry / "figures", None
+    why = (f"last run of {slug} used profile {record['profile']}" if record["profile"] != "book"
+           else f"the last run of {slug} is not of its current sources with default parameters")
+    return None, f"{why} and no such book run is cached: run `python -m offconvex run {slug}`"
+
+
 def check_slug(project: Project, slug: str) -> list[str]:
     """Every regression problem of one chapter's last run (empty when it matches its baselines)."""
-    baselines, figures = project.baselines / slug, project.figures / slug
+    baselines = project.baselines / slug
     if not baselines.is_dir():
         return [f"no baselines for {slug}: run `make baselines SLUGS={slug}` and commit tests/baselines/{slug}"]
-    record = _load(project.runs / f"{slug}.json", "run record (run the notebook first)")
-    if record["profile"] != "book":
-        return [f"last run of {slug} used profile {record['profile']}; baselines are for the book profile: "
-                f"run `python -m offconvex run {slug}`"]
+    figures, problem = _book_run_figures(project, slug)
+    if problem:
+        return [problem]
     problems = []
     baseline_ids = sorted(p.stem for p in baselines.glob("*.json") if p.name != "claims.json")
     current_ids = sorted(p.stem for p in figures.glob("*.json") if p.name != "claims.json")
