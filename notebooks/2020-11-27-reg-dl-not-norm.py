@@ -40,6 +40,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from offconvex import book, cp
 from offconvex import matrix_factorization as mf
+from offconvex.parallel import map_configurations
 from offconvex.plots.completion import entry_vs_loss, median_with_quartiles
 from offconvex.random import rng
 
@@ -78,17 +79,17 @@ def unobserved_entry(W):
     return abs(W[0, 0])
 
 
-def solve_flow(depth, run, record_params=False):
-    factors = mf.init_factors(depth, 2, INIT_STD[depth], rng(SEED + run, f"init-depth{depth}"),
-                              positive_det=True)
-    return mf.gradient_flow(factors, TARGET, OBSERVED, t_max=1e7, loss_stop=LOSS_STOP,
-                            metrics={"entry": unobserved_entry, "det": np.linalg.det},
-                            record_params=record_params)
+def initial_factors(depth, run):
+    return mf.init_factors(depth, 2, INIT_STD[depth], rng(SEED + run, f"init-depth{depth}"), positive_det=True)
 
 
-flows = {(depth, run): solve_flow(depth, run, record_params=(depth == 3 and run == 0))
-         for depth in (3, 4) for run in range(RUNS)}
-flows[(2, 0)] = solve_flow(2, 0)
+# Each (depth, seed) is an independent flow: one task each when the book runs on a cluster.
+FLOW_KEYS = [(depth, run) for depth in (3, 4) for run in range(RUNS)] + [(2, 0)]
+flows = dict(zip(FLOW_KEYS, map_configurations(
+    mf.gradient_flow,
+    [{"factors": initial_factors(depth, run), "record_params": (depth, run) == (3, 0)} for depth, run in FLOW_KEYS],
+    target=TARGET, mask=OBSERVED, t_max=1e7, loss_stop=LOSS_STOP,
+    metrics={"entry": unobserved_entry, "det": np.linalg.det}), strict=True))
 
 # %% [markdown]
 # **Gradient descent against the flow.** From a start of size $10^{-3}$, gradient descent with the
@@ -227,26 +228,35 @@ N_OBSERVED = book.by_profile(PROFILE, smoke=[100, 300, 511], book=[50, 100, 150,
 TF_INITS = (1e-2, 1e-3)
 
 
-def completion_run(run):
+def completion_problem(run, n):
+    """Ground truth of seed ``run`` and the mask of its first ``n`` observed entries."""
     truth = cp.random_cp_tensor(SHAPE, 1, rng(SEED + run, "truth"))
-    order = rng(SEED + run, "observations").permutation(truth.size)
-    rows = []
-    for n in N_OBSERVED:
-        mask = np.zeros(truth.size)
-        mask[order[:n]] = 1.0
-        mask = mask.reshape(SHAPE)
-        solutions = {"linear": truth * mask}
-        for std in TF_INITS:
-            start = cp.init_factors(SHAPE, MAX_RANK, std, rng(SEED + run, f"init-{std:g}"))
-            solutions[f"tf_{std:g}"] = cp.cp_to_tensor(cp.fit_completion(start, truth, mask)[0])
-        rank_rng = rng(SEED + run, f"rank-{n}")
-        rows.append({name: (np.linalg.norm(W - truth) / np.linalg.norm(truth),
-                            cp.estimate_cp_rank(W, rank_rng, max_rank=MAX_RANK))
-                     for name, W in solutions.items()})
-    return rows
+    mask = np.zeros(truth.size)
+    mask[rng(SEED + run, "observations").permutation(truth.size)[:n]] = 1.0
+    return truth, mask.reshape(SHAPE)
 
 
-results = [completion_run(run) for run in range(RUNS)]
+# Every (seed, N, initialization) fit is independent: one task each when the book runs on a cluster.
+PROBLEMS = {(run, n): completion_problem(run, n) for run in range(RUNS) for n in N_OBSERVED}
+FIT_KEYS = [(run, n, std) for run, n in PROBLEMS for std in TF_INITS]
+fitted = dict(zip(FIT_KEYS, map_configurations(
+    cp.fit_completion,
+    [{"factors": cp.init_factors(SHAPE, MAX_RANK, std, rng(SEED + run, f"init-{std:g}")),
+      "target": PROBLEMS[run, n][0], "mask": PROBLEMS[run, n][1]} for run, n, std in FIT_KEYS]), strict=True))
+
+
+def completion_row(run, n):
+    """Error and estimated rank of each method's solution (one rank generator per problem, in order)."""
+    truth, mask = PROBLEMS[run, n]
+    solutions = {"linear": truth * mask} | {
+        f"tf_{std:g}": cp.cp_to_tensor(fitted[run, n, std][0]) for std in TF_INITS}
+    rank_rng = rng(SEED + run, f"rank-{n}")
+    return {name: (np.linalg.norm(W - truth) / np.linalg.norm(truth),
+                   cp.estimate_cp_rank(W, rank_rng, max_rank=MAX_RANK))
+            for name, W in solutions.items()}
+
+
+results = [[completion_row(run, n) for n in N_OBSERVED] for run in range(RUNS)]
 METHODS = ("tf_0.01", "tf_0.001", "linear")
 errors = {m: np.array([[row[m][0] for row in rows] for rows in results]) for m in METHODS}
 ranks = {m: np.array([[row[m][1] for row in rows] for rows in results]) for m in METHODS}
