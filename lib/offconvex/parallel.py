@@ -30,6 +30,9 @@ def map_configurations(function, configurations, **shared) -> list:
         Keyword arguments of one independent run each (a seed, a size, an initialization scale).
     **shared
         Keyword arguments common to every run.
+
+    ``function`` must not depend on changing its arguments: on a cluster it gets copies (so a generator
+    passed in is not advanced in the caller). Results come back in the order of ``configurations``.
     """
     _check_importable(function)
     configurations = [dict(configuration) for configuration in configurations]
