@@ -122,15 +122,22 @@ _, small_lr_runs, small_lr_metrics = taylorized_training(SMALL_LEARNING_RATE)
 
 # %%
 labels = {0: "network", 1: "order 1 (NTK)", 2: "order 2", 3: "order 3"}
+
+
+def plot_distances(logit_ax, weight_ax, distances):
+    """Distance of each Taylor model to the network, in test logits and in weights, over GD steps."""
+    plot_curves(logit_ax, steps, {labels[k]: distances[k]["logit_distance"] for k in ORDERS}, "GD step",
+                "‖F_k − F‖ / ‖F‖ (test logits)", log_y=True)
+    plot_curves(weight_ax, steps[1:], {labels[k]: distances[k]["weight_distance"] for k in ORDERS}, "GD step",
+                "‖θ_k − θ‖ / ‖θ − θ₀‖", log_y=True)
+
+
 fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
 plot_curves(axes[0], steps, {labels[k]: run["loss"] for k, run in runs.items()}, "GD step", "training loss",
             log_y=True)
 plot_curves(axes[1], steps, {labels[k]: run["test_accuracy"] for k, run in runs.items()}, "GD step",
             "test accuracy")
-plot_curves(axes[2], steps, {labels[k]: metrics[k]["logit_distance"] for k in ORDERS}, "GD step",
-            "‖F_k − F‖ / ‖F‖ (test logits)", log_y=True)
-plot_curves(axes[3], steps[1:], {labels[k]: metrics[k]["weight_distance"] for k in ORDERS}, "GD step",
-            "‖θ_k − θ‖ / ‖θ − θ₀‖", log_y=True)
+plot_distances(axes[2], axes[3], metrics)
 fig.tight_layout()
 book.save_figure(
     fig, "fig1-taylorized-training",
@@ -171,10 +178,7 @@ book.claim("In weight space the Taylor models approach the network as the order 
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
-plot_curves(axes[0], steps, {labels[k]: small_lr_metrics[k]["logit_distance"] for k in ORDERS}, "GD step",
-            "‖F_k − F‖ / ‖F‖ (test logits)", log_y=True)
-plot_curves(axes[1], steps[1:], {labels[k]: small_lr_metrics[k]["weight_distance"] for k in ORDERS}, "GD step",
-            "‖θ_k − θ‖ / ‖θ − θ₀‖", log_y=True)
+plot_distances(*axes, small_lr_metrics)
 fig.tight_layout()
 book.save_figure(
     fig, "fig1b-small-learning-rate",

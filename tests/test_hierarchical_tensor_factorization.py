@@ -25,12 +25,18 @@ def test_height_one_tree_is_weighted_cp_against_tensorly():
     np.testing.assert_allclose(htf.local_component_norms(weights, tree, 1, 0), cp_norms, rtol=1e-12)
 
 
+def _explicit_halves(w):
+    """The two children of the root of an order-4 binary tree, written out: shapes (d1, d2, R) and (d3, d4, R)."""
+    left = np.einsum("ar,br,rs->abs", w[0][0], w[0][1], w[1][0])
+    right = np.einsum("cr,dr,rs->cds", w[0][2], w[0][3], w[1][1])
+    return left, right
+
+
 def test_order_four_tree_matches_explicit_einsum_and_torch():
     rng = np.random.default_rng(1)
     tree = htf.mode_tree(4, 2)
     w = htf.init_weights(tree, (2, 3, 4, 5), (6, 7), 1.0, rng)
-    left = np.einsum("ar,br,rs->abs", w[0][0], w[0][1], w[1][0])
-    right = np.einsum("cr,dr,rs->cds", w[0][2], w[0][3], w[1][1])
+    left, right = _explicit_halves(w)
     expected = np.einsum("abs,cds,s->abcd", left, right, w[2][0][:, 0])
     np.testing.assert_allclose(htf.htf_to_tensor(w, tree), expected, rtol=1e-12, atol=1e-12)
     as_torch = [[torch.from_numpy(m) for m in level] for level in w]
@@ -62,8 +68,7 @@ def test_zeroing_a_root_local_component_removes_exactly_its_term():
     rng = np.random.default_rng(3)
     tree = htf.mode_tree(4, 2)
     w = htf.init_weights(tree, (2, 3, 2, 3), (3, 4), 1.0, rng)
-    left = np.einsum("ar,br,rs->abs", w[0][0], w[0][1], w[1][0])
-    right = np.einsum("cr,dr,rs->cds", w[0][2], w[0][3], w[1][1])
+    left, right = _explicit_halves(w)
     a = w[2][0][:, 0]
     term = a[1] * np.multiply.outer(left[..., 1], right[..., 1])
     pruned = [[m.copy() for m in level] for level in w]
