@@ -50,3 +50,14 @@ def _no_root_override(monkeypatch):
 
 
 os.environ.setdefault("PYTHONHASHSEED", "0")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: opens the built site in headless Chromium (skips without one)")
+
+
+@pytest.fixture(scope="session")
+def site_builds() -> dict:
+    """Site builds of this test session, by profile ({"book": exit code}). test_notebooks records the
+    build made from the regressed book run; the browser test reuses it instead of building again."""
+    return {}

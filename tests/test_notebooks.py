@@ -5,9 +5,8 @@ import pytest
 from offconvex.book.chapters import CHAPTERS
 from offconvex.book.project import Project
 from offconvex.book.regress import check_slug
-from offconvex.book.report import prepare_pages, write_report
 from offconvex.book.runner import run
-from offconvex.book.site import build_site
+from offconvex.book.site import build_site, write_pages
 
 PROJECT = Project.default()
 SLUGS = PROJECT.written_slugs()
@@ -36,10 +35,10 @@ def test_book_profile_matches_baselines(book_run, slug):
     assert not problems, f"{slug} regressed:\n  " + "\n  ".join(problems)
 
 
-def test_site_builds_with_warnings_as_errors(book_run):
-    prepare_pages(PROJECT, {slug: r.error for slug, r in book_run.items() if not r.ok})
-    write_report(PROJECT)
-    assert build_site(PROJECT) == 0
+def test_site_builds_with_warnings_as_errors(book_run, site_builds):
+    write_pages(PROJECT, {slug: r.error for slug, r in book_run.items() if not r.ok})
+    site_builds["book"] = build_site(PROJECT)  # test_site_browser opens this build
+    assert site_builds["book"] == 0
     html = PROJECT.build / "html"
     for chapter in CHAPTERS:
         page = (html / "book" / "posts" / f"{chapter.slug}.html").read_text()
@@ -47,3 +46,4 @@ def test_site_builds_with_warnings_as_errors(book_run):
         if chapter.slug in SLUGS:
             assert "offconvex-claims" in page and "data:image/png;base64" in page
     assert "Reproducibility report" in (html / "book" / "reproducibility.html").read_text()
+    assert "Figure gallery" in (html / "book" / "gallery.html").read_text()

@@ -40,3 +40,20 @@ def test_every_notebook_is_a_registered_chapter_with_a_parameters_cell():
         assert notebook.stem in slugs, f"{notebook.name} is not in lib/offconvex/book/chapters.py"
         defaults = default_parameters(notebook)
         assert defaults["PROFILE"] == "book" and isinstance(defaults["SEED"], int)
+
+
+def test_about_part_lists_the_hand_written_and_generated_pages():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    about = next(part["chapters"] for part in toc["parts"] if part["caption"] == "About this book")
+    files = [entry["file"] for entry in about]
+    generated = {"book/reproducibility", "book/gallery"}  # written by `python -m offconvex book`
+    assert generated <= set(files)
+    for name in set(files) - generated:
+        assert (ROOT / f"{name}.md").exists(), f"{name}.md is in _toc.yml but missing"
+    ignored = (ROOT / ".gitignore").read_text().split()
+    assert all(f"{name}.md" in ignored for name in generated)
+
+
+def test_config_loads_the_offline_and_chapter_button_extensions():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert {"offconvex.book.offline_math", "offconvex.book.site"} <= set(config["sphinx"]["extra_extensions"])

@@ -101,11 +101,12 @@ def _hide_text(fig) -> None:
         text.set_visible(False)
 
 
-def _figure_html(png: Path, caption: str, provenance: str) -> str:
+def _figure_html(png: Path, figure_id: str, caption: str, provenance: str) -> str:
+    # id = the figure id: a stable anchor (chapter.html#fig1-...) that the gallery links to.
     data = base64.b64encode(png.read_bytes()).decode()
     alt = html.escape(caption, quote=True)
     return (
-        f'<figure class="offconvex-figure"><img src="data:image/png;base64,{data}" alt="{alt}" '
+        f'<figure class="offconvex-figure" id="{figure_id}"><img src="data:image/png;base64,{data}" alt="{alt}" '
         f'style="max-width:100%;background:white"/>'
         f"<figcaption>{html.escape(caption)} <small><em>{html.escape(provenance)}</em></small>"
         f"</figcaption></figure>"
@@ -148,8 +149,21 @@ def save_figure(fig, figure_id: str, *, data: dict, caption: str, rtol: float = 
     plt.close(fig)
     session.figures.append(figure_id)
     provenance = f"Profile {session.profile}, seed {session.seed}, commit {session.commit}."
-    _display({"text/html": _figure_html(png, caption, provenance), "text/plain": caption})
+    _display({"text/html": _figure_html(png, figure_id, caption, provenance), "text/plain": caption})
     return png
+
+
+def show_animation(animation, caption: str) -> None:
+    """Show a matplotlib animation as a captioned player whose frames carry ``caption`` as alt text.
+
+    The player works offline: matplotlib links Font Awesome from a CDN, the book's theme already has it.
+    """
+    player = animation.to_jshtml()
+    player = re.sub(r'<link\s+rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*"\s*/?>', "", player)
+    player = player.replace("<img id=", f'<img alt="{html.escape(caption, quote=True)}" id=', 1)
+    _display({"text/html": f'<figure class="offconvex-animation">{player}'
+                           f"<figcaption>{html.escape(caption)}</figcaption></figure>",
+              "text/plain": caption})
 
 
 def _display(bundle: dict) -> None:
@@ -160,20 +174,27 @@ def _display(bundle: dict) -> None:
     display(bundle, raw=True)
 
 
-def claim(text: str, passed, *, not_reproduced: str | None = None, **measured) -> bool:
+def claim(text: str, passed, *, not_reproduced: str | None = None, figure: str | None = None,
+          **measured) -> bool:
     """Record one claim of the post, judged on ``measured`` numbers computed by the notebook.
 
     ``not_reproduced`` (a reason) marks a claim the reproduction honestly does not support at this
     scale: it is shown as not reproduced with its numbers, and CI checks that it still fails the same way.
+    ``figure`` names the figure the claim is about (the gallery shows it there); by default the figure
+    saved most recently, or none when no figure has been saved yet.
     """
     session = _current()
     if not isinstance(passed, (bool, np.bool_)):
         raise TypeError(f"claim {text!r}: passed must be a bool, got {type(passed).__name__}")
     if any(existing["text"] == text for existing in session.claims):
         raise ValueError(f"claim recorded twice: {text!r}")
+    if figure is not None and figure not in session.figures:
+        raise ValueError(f"claim {text!r}: figure {figure!r} has not been saved yet "
+                         f"(saved so far: {', '.join(session.figures) or 'none'})")
     passed = bool(passed)
     status = "pass" if passed else ("not-reproduced" if not_reproduced else "fail")
-    entry = {"text": text, "passed": passed, "status": status, "measured": to_jsonable(measured)}
+    entry = {"text": text, "passed": passed, "status": status, "measured": to_jsonable(measured),
+             "figure": figure or (session.figures[-1] if session.figures else None)}
     if not_reproduced:
         entry["reason"] = not_reproduced
     session.claims.append(entry)

@@ -1,12 +1,21 @@
-"""`make book`: execute, write the generated pages, build the static site with jupyter-book."""
+"""`make book`: execute, write the generated pages, build the static site with jupyter-book.
 
+Also a Sphinx extension (``_config.yml``: ``sphinx: extra_extensions``) that fixes what a chapter page
+offers its reader: the jupytext ``.py`` source next to the ``.ipynb`` download, a Binder launch link
+to a file that exists in the repository (book/posts/ is generated and git-ignored), and a default
+colour mode (without one the theme logs a console error on a first visit).
+"""
+
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from offconvex.book.project import Project
-from offconvex.book.report import prepare_pages, write_report
+from offconvex.book.report import prepare_pages, write_gallery, write_report
 from offconvex.book.runner import run
+
+CHAPTER_PAGE = "book/posts/"
 
 
 def build_site(project: Project) -> int:
@@ -17,11 +26,17 @@ def build_site(project: Project) -> int:
     return subprocess.run(command, cwd=project.root).returncode
 
 
+def write_pages(project: Project, failed: dict) -> None:
+    """Every generated page the table of contents names: chapter pages or stubs, report, gallery."""
+    prepare_pages(project, failed)
+    print(f"wrote {write_report(project)}")
+    print(f"wrote {write_gallery(project)}")
+
+
 def build_book(project: Project, slugs, profile, overrides, jobs, force, timeout) -> int:
     results = run(project, slugs, profile, overrides, jobs, force, timeout)
     failed = {r.slug: r.error for r in results if not r.ok}
-    prepare_pages(project, failed)
-    print(f"wrote {write_report(project)}")
+    write_pages(project, failed)
     code = build_site(project)
     index = project.build / "html" / "index.html"
     if code == 0:
@@ -31,3 +46,61 @@ def build_book(project: Project, slugs, profile, overrides, jobs, force, timeout
     if failed:
         print(f"error: {len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed or code else 0
+
+
+# --- Sphinx extension: a chapter page's download and launch buttons -------------------------------
+
+def _chapter_source(app, pagename: str) -> Path | None:
+    if not pagename.startswith(CHAPTER_PAGE):
+        return None
+    source = Path(app.srcdir) / "notebooks" / f"{pagename[len(CHAPTER_PAGE):]}.py"
+    return source if source.is_file() else None
+
+
+def _button_group(context: dict, label: str) -> dict | None:
+    return next((b for b in context.get("header_buttons", []) if b.get("label") == label), None)
+
+
+def _offer_python_source(app, pagename: str, context: dict, source: Path) -> None:
+    """Publish notebooks/<slug>.py under _sources/ and add it to the page's download menu."""
+    target = Path(app.outdir) / "_sources" / f"{pagename}.py"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    downloads = _button_group(context, "download-buttons")
+    if downloads is None:
+        return
+    downloads["buttons"].insert(1, {
+        "type": "link", "url": f"{context['pathto']('_sources', 1)}/{pagename}.py", "text": ".py",
+        "tooltip": "Download the notebook source (jupytext percent format)", "icon": "fas fa-code",
+        "label": "download-python-button",
+    })
+
+
+def _launch_the_committed_source(pagename: str, context: dict) -> None:
+    """Binder opens notebooks/<slug>.py (jupytext opens it as a notebook); book/posts/ is not in git."""
+    launch = _button_group(context, "launch-buttons")
+    if launch is None:
+        return
+    slug = pagename[len(CHAPTER_PAGE):]
+    for button in launch["buttons"]:
+        if "urlpath=" in button.get("url", ""):
+            button["url"] = button["url"].split("urlpath=")[0] + f"urlpath=lab/tree/notebooks/{slug}.py"
+
+
+def _chapter_buttons(app, pagename, templatename, context, doctree) -> None:
+    source = _chapter_source(app, pagename)
+    if source is not None:
+        _offer_python_source(app, pagename, context, source)
+        _launch_the_committed_source(pagename, context)
+
+
+def _default_colour_mode(app, config) -> None:
+    # pydata-sphinx-theme reads this template variable; left empty, a first visit logs a console error.
+    config.html_context.setdefault("default_mode", "auto")
+
+
+def setup(app):
+    app.connect("config-inited", _default_colour_mode)
+    # After sphinx-book-theme (priority 501) has built the header buttons.
+    app.connect("html-page-context", _chapter_buttons, priority=600)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
