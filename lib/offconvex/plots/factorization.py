@@ -1,6 +1,7 @@
 """Plots for the tensor-factorization chapters (2021-07-08, 2022-07-15): data in, ``ax`` out."""
 
 import matplotlib
+import matplotlib.patches
 import numpy as np
 
 
@@ -79,4 +80,13 @@ def accuracy_by_distance(ax, distances, accuracies: dict, *, title: str, ylabel:
     ax.axhline(50, color="0.5", ls=":", lw=1, label="chance")
     ax.set(xlabel="dependency distance", ylabel=ylabel, title=title, xticks=list(distances))
     ax.legend(frameon=False, fontsize="small")
+    return ax
+
+
+def pathfinder_image(ax, image, markers=None, *, title: str = ""):
+    """A grey Pathfinder image ``(H, W)``; ``markers`` ``(2, 2)`` (x, y) are ringed so they stand out."""
+    ax.imshow(image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    for x, y in markers if markers is not None else []:
+        ax.add_patch(matplotlib.patches.Circle((x - 0.5, y - 0.5), 6, fill=False, color="tab:orange", lw=1))
+    ax.set(title=title, xticks=[], yticks=[])
     return ax
