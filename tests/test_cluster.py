@@ -8,8 +8,10 @@ import dask
 import pytest
 from conftest import ROOT, toy_notebook
 from distributed import LocalCluster
+from offconvex.book.cluster import _version_mismatch
 from offconvex.book.project import BookError
-from offconvex.book.runner import run
+from offconvex.book.provenance import versions
+from offconvex.book.runner import run, using_scheduler
 
 SLUG = "2020-11-27-reg-dl-not-norm"
 TIMING_FIELDS = ("seconds", "peak_memory_mb")
@@ -25,9 +27,11 @@ book.start("bad", PROFILE, SEED)
 raise ValueError("deliberate failure for the test")
 """
 # Kills the Dask worker process running it (the kernel's grandparent): the worker dies mid-task.
+# A dead worker cannot remove the task's temporary folder (the kernel's working folder): do it here.
 KILL = """\
-import os, signal, psutil
+import os, shutil, signal, psutil
 os.kill(psutil.Process().parent().parent().pid, signal.SIGKILL)
+shutil.rmtree(os.getcwd(), ignore_errors=True)
 """
 
 
@@ -82,8 +86,9 @@ def test_a_failure_on_a_worker_is_one_line_and_the_others_publish(scratch_projec
     for slug, body in {"good": GOOD, "bad": BAD, "killer": KILL}.items():
         scratch_project.notebook(slug).write_text(toy_notebook(body))
     lines = []
-    results = {r.slug: r for r in run(scratch_project, profile="smoke", scheduler=scheduler, jobs=2,
-                                      echo=lambda *a, **k: lines.append(a[0]))}
+    with using_scheduler(scheduler):  # how `book --scheduler` reaches the runner through build_book
+        results = {r.slug: r for r in run(scratch_project, profile="smoke", jobs=2,
+                                          echo=lambda *a, **k: lines.append(a[0]))}
     assert results["good"].status == "executed"
     assert (scratch_project.runs / "good.json").exists() and (scratch_project.posts / "good.ipynb").exists()
     failed = {line.split()[2]: line for line in lines if line.startswith("[FAILED ]")}
@@ -104,3 +109,9 @@ def test_an_unreachable_scheduler_is_a_one_line_error_before_anything_runs(scrat
         run(scratch_project, scheduler=f"tcp://127.0.0.1:{port}", echo=lambda *a, **k: None)
     assert "\n" not in str(error.value)
     assert not scratch_project.build.exists()
+
+
+def test_a_worker_with_other_package_versions_is_named():
+    here = versions()
+    assert _version_mismatch(dict(here, python=here["python"] + "9"), here) is None  # patch level is fine
+    assert _version_mismatch(dict(here, numpy="0.1"), here) == f"numpy 0.1 (here {here['numpy']})"

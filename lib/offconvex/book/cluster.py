@@ -107,8 +107,14 @@ class Cluster:
 
 
 def _version_mismatch(worker: dict, here: dict) -> str | None:
+    """Packages whose versions differ (Python by minor version, as in the cache key)."""
+    def comparable(versions):
+        return {name: (version.rsplit(".", 1)[0] if name == "python" else version)
+                for name, version in versions.items() if name != "jupyter-book"}  # workers need not build
+
+    worker, here = comparable(worker), comparable(here)
     different = [f"{name} {worker.get(name)} (here {version})" for name, version in here.items()
-                 if name != "jupyter-book" and worker.get(name) != version]
+                 if worker.get(name) != version]
     return ", ".join(different) or None
 
 

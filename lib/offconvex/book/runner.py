@@ -273,7 +273,8 @@ def run(project: Project, slugs: list[str] | None = None, profile: str = "book",
         return Result(job.slug, "executed", record)
 
     with _executor(scheduler or _scheduler.get()) as (executor, slots):
-        # On a cluster, at most one notebook per worker thread is in flight: that is what the
-        # per-configuration tasks of a waiting notebook rely on to find a free thread.
+        # As locally, at most `jobs` notebooks are in flight (on a cluster: one per worker thread), so
+        # notebooks never oversubscribe the workers; a notebook waiting for its configuration tasks
+        # lends its thread to them (see cluster.py).
         with ThreadPoolExecutor(max_workers=max(1, jobs or slots)) as pool:
             return list(pool.map(lambda job: one(job, executor), planned))
