@@ -22,3 +22,12 @@ def test_plot_functions_return_their_axes():
     assert fplots.observed_tensor_slices(axes[1, 1], tensor) is axes[1, 1]
     assert fplots.accuracy_by_distance(axes[1, 2], [1, 2], {"a": [90, 60]}, title="t") is axes[1, 2]
     plt.close(fig)
+
+
+def test_pathfinder_image_rings_the_markers():
+    fig, ax = plt.subplots()
+    image = np.zeros((20, 20))
+    assert fplots.pathfinder_image(ax, image, np.array([[3.5, 4.5], [10.5, 12.5]]), title="t") is ax
+    assert [tuple(p.center) for p in ax.patches] == [(3.0, 4.0), (10.0, 12.0)]  # pixel centres of imshow
+    assert ax.get_title() == "t" and ax.images[0].get_array().shape == (20, 20)
+    plt.close(fig)
