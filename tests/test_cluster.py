@@ -1,6 +1,7 @@
 """`run --scheduler`: notebooks as Dask tasks on an in-process LocalCluster, compared with a local run."""
 
 import json
+import re
 import shutil
 import socket
 
@@ -55,6 +56,13 @@ def json_files(files: dict) -> dict:
             if name.endswith(".json") and "/runs/" not in f"/{name}"}
 
 
+def cell_outputs(notebook) -> list:
+    """Outputs of every cell; save_figure's return value shows the (always different) staging path."""
+    cells = json.loads(notebook.read_text())["cells"]
+    text = json.dumps([cell.get("outputs", []) for cell in cells])
+    return json.loads(re.sub(r"PosixPath\('[^']*'\)", "PosixPath(...)", text))
+
+
 def without_timing(record: dict) -> dict:
     return {name: value for name, value in record.items() if name not in TIMING_FIELDS}
 
@@ -66,6 +74,7 @@ def test_cluster_run_publishes_what_a_local_run_publishes(scratch_project, sched
     local_files = published(scratch_project)
     local_data = json_files(local_files)
     local_record = json.loads((scratch_project.runs / f"{SLUG}.json").read_text())
+    local_outputs = cell_outputs(scratch_project.posts / f"{SLUG}.ipynb")
 
     lines = []
     remote = run(scratch_project, [SLUG], "smoke", force=True, scheduler=scheduler,
@@ -76,6 +85,7 @@ def test_cluster_run_publishes_what_a_local_run_publishes(scratch_project, sched
     remote_files = published(scratch_project)
     assert remote_files.keys() == local_files.keys()
     assert json_files(remote_files) == local_data  # figure data and claims, number for number
+    assert cell_outputs(scratch_project.posts / f"{SLUG}.ipynb") == local_outputs  # images byte for byte
     assert len([name for name in local_data if name.endswith("claims.json")]) == 1
     remote_record = json.loads((scratch_project.runs / f"{SLUG}.json").read_text())
     assert without_timing(remote_record) == without_timing(local_record)
