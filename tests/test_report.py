@@ -23,7 +23,7 @@ def session(tmp_path, monkeypatch):
 def _figure(session_shown, figure_id):
     fig, ax = plt.subplots()
     ax.plot([0, 1], [1, 0])
-    notebook.save_figure(fig, figure_id, data={"y": [1, 0]}, caption=f"Caption of {figure_id}.")
+    assert notebook.save_figure(fig, figure_id, data={"y": [1, 0]}, caption=f"Caption of {figure_id}.") is None
 
 
 def test_claim_names_the_most_recent_figure_unless_told(session, tmp_path):

@@ -172,6 +172,12 @@ def assert_loads_cleanly(v: Visit, page: str):
     assert not v.problems, f"{page}:\n  " + "\n  ".join(v.problems)
 
 
+def assert_no_build_paths(v: Visit, page: str):
+    text = v.page.evaluate("() => document.body.innerText")
+    for leak in ("PosixPath(", "/_build/cache/", ".staging-"):
+        assert leak not in text, f"{page}: a build path is printed on the page ({leak!r})"
+
+
 def assert_images_decoded(v: Visit, page: str):
     images = v.page.evaluate(IMAGES)
     broken = [i["src"] for i in images if not (i["complete"] and i["width"] > 0)]
@@ -192,25 +198,15 @@ def assert_math_typeset(v: Visit, page: str):
     assert not dollars, f"{page}: raw $...$ in the visible text: {dollars[:5]}"
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_page_loads_offline_with_figures_and_math(visit, page):
-    v = visit(page)
-    assert_loads_cleanly(v, page)
-    assert_images_decoded(v, page)
-    assert_math_typeset(v, page)
-
-
 def _fetch(v: Visit, href: str) -> str:
     response = v.page.request.get(urljoin(v.page.url, href))
     assert response.ok, f"{href}: HTTP {response.status}"
     return response.text()
 
 
-@pytest.mark.parametrize("page", CHAPTER_PAGES)
-def test_chapter_offers_claims_downloads_launch_and_screenshots(visit, page):
-    v = visit(page)
-    assert v.page.locator("table.offconvex-claims tbody tr").count() > 0, f"{page}: no claims table"
+def assert_chapter_offers_claims_downloads_and_launch(v: Visit, page: str):
     slug = page.rsplit("/", 1)[1]
+    assert v.page.locator("table.offconvex-claims tbody tr").count() > 0, f"{page}: no claims table"
     anchors = v.page.locator("figure.offconvex-figure[id]")
     ids = sorted(anchors.nth(i).get_attribute("id") for i in range(anchors.count()))
     assert ids == sorted(recorded_figures(slug)), f"{page}: figure anchors differ from the run record"
@@ -223,11 +219,26 @@ def test_chapter_offers_claims_downloads_launch_and_screenshots(visit, page):
     launch = v.page.locator(".dropdown-launch-buttons a")
     assert launch.count() > 0, f"{page}: no launch button"
     assert (launch.first.get_attribute("href") or "").endswith(f"notebooks/{slug}.py")
+
+
+def screenshot(v: Visit, page: str, width: str):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    v.page.screenshot(path=SCREENSHOTS / f"{slug}-desktop.png", full_page=True)
-    phone = visit(page, "phone")
-    assert_loads_cleanly(phone, page)
-    phone.page.screenshot(path=SCREENSHOTS / f"{slug}-phone.png", full_page=True)
+    v.page.screenshot(path=SCREENSHOTS / f"{page.rsplit('/', 1)[1]}-{width}.png", full_page=True)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_loads_offline_with_figures_and_math(visit, page):
+    v = visit(page)
+    assert_loads_cleanly(v, page)
+    assert_no_build_paths(v, page)
+    assert_images_decoded(v, page)
+    assert_math_typeset(v, page)
+    if page in CHAPTER_PAGES:
+        assert_chapter_offers_claims_downloads_and_launch(v, page)
+        screenshot(v, page, "desktop")
+        phone = visit(page, "phone")
+        assert_loads_cleanly(phone, page)
+        screenshot(phone, page, "phone")
 
 
 def recorded_figures(slug: str) -> list[str]:

@@ -114,7 +114,7 @@ def _figure_html(png: Path, figure_id: str, caption: str, provenance: str) -> st
 
 
 def save_figure(fig, figure_id: str, *, data: dict, caption: str, rtol: float = 1e-9, atol: float = 1e-12,
-                tolerances: dict | None = None, image_rms: float = 1.0) -> Path:
+                tolerances: dict | None = None, image_rms: float = 1.0) -> None:
     """Write ``<id>.png``, a text-free ``<id>.notext.png`` and ``<id>.json`` (the data plotted), then show it.
 
     ``rtol``/``atol`` say how far a re-run may move the data before CI calls it a regression;
@@ -149,8 +149,8 @@ def save_figure(fig, figure_id: str, *, data: dict, caption: str, rtol: float = 
     plt.close(fig)
     session.figures.append(figure_id)
     provenance = f"Profile {session.profile}, seed {session.seed}, commit {session.commit}."
+    # Nothing returned: as a cell's last line, a path would print the kernel's staging folder on the page.
     _display({"text/html": _figure_html(png, figure_id, caption, provenance), "text/plain": caption})
-    return png
 
 
 def show_animation(animation, caption: str) -> None:
