@@ -241,6 +241,12 @@ def test_page_loads_offline_with_figures_and_math(visit, page):
         screenshot(phone, page, "phone")
 
 
+def test_site_root_opens_the_book(visit):
+    v = visit("index")  # what `make serve` shows first
+    v.page.wait_for_url("**/book/intro.html")
+    assert_loads_cleanly(v, "index")
+
+
 def recorded_figures(slug: str) -> list[str]:
     return json.loads((PROJECT.runs / f"{slug}.json").read_text())["figures"]
 

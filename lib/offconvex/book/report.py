@@ -105,7 +105,7 @@ def _chapter_gallery(project: Project, chapter, record: dict | None) -> list[str
         status = "planned (no notebook yet)" if not project.notebook(chapter.slug).exists() else "not yet run"
         return lines + [f"*{status}: no figures recorded.*", ""]
     claims = record["claims"]
-    lines += [f"Profile `{record['profile']}`, {_claims_cell(claims)}.", "", "::::{grid} 1 2 2 3", ""]
+    lines += [f"Profile `{record['profile']}`, {_claims_cell(claims)}.", "", "::::{grid} 1 1 2 2", ""]
     for figure_id in record["figures"]:
         lines += _figure_card(project, chapter.slug, figure_id, [c for c in claims if c.get("figure") == figure_id])
     lines += ["::::", ""]
