@@ -35,6 +35,15 @@ os.kill(psutil.Process().parent().parent().pid, signal.SIGKILL)
 shutil.rmtree(os.getcwd(), ignore_errors=True)
 """
 
+MAPS = """\
+import os
+from offconvex import book
+from offconvex.parallel import map_configurations
+book.start("NAME", PROFILE, SEED)
+pids = map_configurations(os.getpid, [{}] * 4)
+book.claim("configurations ran as tasks on the workers", os.getpid() not in pids, pids=pids)
+"""
+
 
 @pytest.fixture(scope="module")
 def scheduler():
@@ -108,6 +117,19 @@ def test_a_failure_on_a_worker_is_one_line_and_the_others_publish(scratch_projec
     assert (scratch_project.failed / "bad.ipynb").exists()  # the partial notebook came back as bytes
     assert "died while running it (KilledWorker)" in failed["killer"] and "worker tcp://" in failed["killer"]
     assert not (scratch_project.runs / "bad.json").exists() and not (scratch_project.runs / "killer.json").exists()
+
+
+def test_notebooks_holding_every_worker_thread_still_get_their_configurations_run(scratch_project, scheduler):
+    # Two notebooks on two one-thread workers: each waits for its own configuration tasks, which can only
+    # run because a waiting notebook lends its thread. Without that this would hang until the timeout.
+    for slug in ("first", "second"):
+        scratch_project.notebook(slug).write_text(toy_notebook(MAPS.replace("NAME", slug)))
+    results = run(scratch_project, profile="smoke", scheduler=scheduler, jobs=2, timeout=60,
+                  echo=lambda *a, **k: None)
+    assert [r.status for r in results] == ["executed", "executed"], [r.error for r in results]
+    for result in results:
+        claim = result.record["claims"][0]
+        assert claim["passed"], claim  # the tasks ran in the workers, not in the kernel
 
 
 def test_an_unreachable_scheduler_is_a_one_line_error_before_anything_runs(scratch_project):
