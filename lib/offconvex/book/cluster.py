@@ -17,12 +17,10 @@ from pathlib import Path
 from offconvex.book.project import BookError, Project
 from offconvex.book.provenance import versions
 from offconvex.book.runner import Job, execute_in_process, kernel_environment, kernel_settings
+from offconvex.parallel import SCHEDULER_ENV, WAITING_FILE_ENV  # what the task tells its kernel
 
 CONNECT_TIMEOUT_S = 5
-# Set in the kernel of a notebook that runs as a task; read by offconvex.parallel.
-SCHEDULER_ENV = "OFFCONVEX_SCHEDULER"
-WAITING_FILE_ENV = "OFFCONVEX_WAITING_FILE"
-POLL_S = 0.2
+POLL_S = 0.2  # how often a notebook task looks whether its kernel waits for configuration tasks
 
 
 @contextmanager
