@@ -102,20 +102,21 @@ def test_cluster_run_publishes_what_a_local_run_publishes(scratch_project, sched
 
 
 def test_a_failure_on_a_worker_is_one_line_and_the_others_publish(scratch_project, scheduler):
-    for slug, body in {"good": GOOD, "bad": BAD, "killer": KILL}.items():
+    for slug, body in {"good": GOOD, "bad": BAD, "killer": KILL, "slow": "import time\ntime.sleep(300)\n"}.items():
         scratch_project.notebook(slug).write_text(toy_notebook(body))
     lines = []
     with using_scheduler(scheduler):  # how `book --scheduler` reaches the runner through build_book
-        results = {r.slug: r for r in run(scratch_project, profile="smoke", jobs=2,
+        results = {r.slug: r for r in run(scratch_project, profile="smoke", jobs=2, timeout=20,
                                           echo=lambda *a, **k: lines.append(a[0]))}
     assert results["good"].status == "executed"
     assert (scratch_project.runs / "good.json").exists() and (scratch_project.posts / "good.ipynb").exists()
     failed = {line.split()[2]: line for line in lines if line.startswith("[FAILED ]")}
-    assert failed.keys() == {"bad", "killer"}
+    assert failed.keys() == {"bad", "killer", "slow"}
     assert all("\n" not in line for line in failed.values())
     assert "ValueError: deliberate failure for the test (on worker tcp://" in failed["bad"]
     assert (scratch_project.failed / "bad.ipynb").exists()  # the partial notebook came back as bytes
     assert "died while running it (KilledWorker)" in failed["killer"] and "worker tcp://" in failed["killer"]
+    assert "CellTimeoutError" in failed["slow"] and "(on worker tcp://" in failed["slow"]
     assert not (scratch_project.runs / "bad.json").exists() and not (scratch_project.runs / "killer.json").exists()
 
 
