@@ -227,6 +227,16 @@ def assert_chapter_offers_claims_downloads_and_launch(v: Visit, page: str):
     assert (launch.first.get_attribute("href") or "").endswith(f"notebooks/{slug}.py")
 
 
+OVERFLOWING = """() => [...document.querySelectorAll('table.offconvex-claims, figure.offconvex-figure')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 || e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.className)"""
+
+
+def assert_fits_the_screen(v: Visit, page: str):
+    overflowing = v.page.evaluate(OVERFLOWING)
+    assert not overflowing, f"{page}: wider than a {WIDTHS['phone'][0]} px screen: {overflowing}"
+
+
 def screenshot(v: Visit, page: str, width: str):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     v.page.screenshot(path=SCREENSHOTS / f"{page.rsplit('/', 1)[1]}-{width}.png", full_page=True)
@@ -244,6 +254,7 @@ def test_page_loads_offline_with_figures_and_math(visit, page):
         screenshot(v, page, "desktop")
         phone = visit(page, "phone")
         assert_loads_cleanly(phone, page)
+        assert_fits_the_screen(phone, page)
         screenshot(phone, page, "phone")
 
 

@@ -2,8 +2,9 @@
 
 Also a Sphinx extension (``_config.yml``: ``sphinx: extra_extensions``) that fixes what a chapter page
 offers its reader: the jupytext ``.py`` source next to the ``.ipynb`` download, a Binder launch link
-to a file that exists in the repository (book/posts/ is generated and git-ignored), and a default
-colour mode (without one the theme logs a console error on a first visit).
+to a file that exists in the repository (book/posts/ is generated and git-ignored), a default
+colour mode (without one the theme logs a console error on a first visit), and a small stylesheet that
+keeps claims tables and figures within a phone's width.
 """
 
 import shutil
@@ -99,8 +100,23 @@ def _default_colour_mode(app, config) -> None:
     config.html_context.setdefault("default_mode", "auto")
 
 
+# Long measured values (arrays of numbers) wrap instead of running off a phone's screen.
+SITE_CSS = """\
+table.offconvex-claims { max-width: 100%; }
+table.offconvex-claims td { overflow-wrap: anywhere; }
+figure.offconvex-figure img, figure.offconvex-animation img { max-width: 100%; height: auto; }
+"""
+
+
+def _write_site_css(app, exception) -> None:
+    if exception is None and app.builder.format == "html":
+        (Path(app.outdir) / "_static" / "offconvex.css").write_text(SITE_CSS)
+
+
 def setup(app):
     app.connect("config-inited", _default_colour_mode)
+    app.add_css_file("offconvex.css")
+    app.connect("build-finished", _write_site_css)
     # After sphinx-book-theme (priority 501) has built the header buttons.
     app.connect("html-page-context", _chapter_buttons, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
