@@ -89,6 +89,8 @@ def test_gallery_shows_recorded_figures_with_their_claims_and_unrun_chapters(scr
     second_section = page[page.index(CHAPTERS[1].title):]
     assert "*not yet run: no figures recorded.*" in second_section.split("## ")[0]
     assert "planned (no notebook yet)" in page
+    failed = (scratch_project.root / write_gallery(scratch_project, {first: "boom"})).read_text()
+    assert "Did not execute in the last build" in failed and "fig1-a" not in failed
 
 
 def test_mathjax_is_copied_with_its_fonts(tmp_path):

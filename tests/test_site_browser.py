@@ -60,7 +60,10 @@ def toc_pages() -> list[str]:
 CHROMIUM, WHY_NOT = find_chromium()
 PAGES = toc_pages()
 CHAPTER_PAGES = [f"book/posts/{slug}" for slug in PROJECT.written_slugs()]
-pytestmark = [pytest.mark.notebooks, pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason=WHY_NOT)]
+pytestmark = [pytest.mark.notebooks, pytest.mark.browser]
+if CHROMIUM is None:
+    pytest.skip(WHY_NOT, allow_module_level=True)  # one line in the summary, not one per page
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is missing: run `make install`")
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +96,6 @@ def base_url(site_html):
 
 @pytest.fixture(scope="session")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is missing: `make install`")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM)
         yield browser

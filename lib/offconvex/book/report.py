@@ -99,8 +99,10 @@ def _figure_card(project: Project, slug: str, figure_id: str, claims: list) -> l
     return lines + [":::", ""]
 
 
-def _chapter_gallery(project: Project, chapter, record: dict | None) -> list[str]:
+def _chapter_gallery(project: Project, chapter, record: dict | None, failed: dict) -> list[str]:
     lines = [f"## [{_escape(chapter.title)}](posts/{chapter.slug})", ""]
+    if chapter.slug in failed:  # its page is a stub: no figure to link to
+        return lines + ["*Did not execute in the last build: no figures shown.*", ""]
     if record is None:
         status = "planned (no notebook yet)" if not project.notebook(chapter.slug).exists() else "not yet run"
         return lines + [f"*{status}: no figures recorded.*", ""]
@@ -115,7 +117,7 @@ def _chapter_gallery(project: Project, chapter, record: dict | None) -> list[str
     return lines
 
 
-def write_gallery(project: Project):
+def write_gallery(project: Project, failed: dict | None = None):
     """Write book/gallery.md: every figure of the last runs with its caption and claims (from _build/runs/)."""
     records = _records(project)
     lines = [
@@ -127,7 +129,7 @@ def write_gallery(project: Project):
         "",
     ]
     for chapter in CHAPTERS:
-        lines += _chapter_gallery(project, chapter, records.get(chapter.slug))
+        lines += _chapter_gallery(project, chapter, records.get(chapter.slug), failed or {})
     path = project.root / "book" / "gallery.md"
     path.write_text("\n".join(lines).rstrip() + "\n")
     return path.relative_to(project.root)

@@ -31,7 +31,7 @@ def write_pages(project: Project, failed: dict) -> None:
     """Every generated page the table of contents names: chapter pages or stubs, report, gallery."""
     prepare_pages(project, failed)
     print(f"wrote {write_report(project)}")
-    print(f"wrote {write_gallery(project)}")
+    print(f"wrote {write_gallery(project, failed)}")
 
 
 def build_book(project: Project, slugs, profile, overrides, jobs, force, timeout) -> int:
