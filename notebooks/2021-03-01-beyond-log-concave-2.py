@@ -38,7 +38,6 @@ N_LEVELS = 6  # inverse temperatures geomspace(0.1, 1, N_LEVELS)
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import HTML
 from offconvex import book, langevin, mixtures, tempering
 from offconvex.plots import sampling as plots
 from offconvex.random import rng
@@ -95,8 +94,10 @@ book.save_figure(fig, "fig1-trapped-walkers", data={"times": path_times, "positi
 frame_index = np.linspace(0, len(path_times) - 1, 60).astype(int)
 walker_frames = np.stack([np.stack([path_positions[k], np.interp(path_positions[k], grid, density_r3)], 1)
                           for k in frame_index])
-HTML(plots.cloud_animation(walker_frames, path_times[frame_index], lambda ax: ax.plot(grid, density_r3),
-                           limits=(-8, 8, 0, 0.25), title="Langevin, r = 4,").to_jshtml())
+book.show_animation(plots.cloud_animation(walker_frames, path_times[frame_index], lambda ax: ax.plot(grid, density_r3),
+                                          limits=(-8, 8, 0, 0.25), title="Langevin, r = 4,"),
+                    caption="Five Langevin walkers on the two-mode mixture (r = 4), drawn on the density "
+                            "curve over time: each stays in the mode it started in.")
 
 # %% [markdown]
 # ## 2. The time to change mode grows like exp(r²/2)
@@ -351,8 +352,10 @@ shown_chains = np.arange(min(N_TEMPERING_CHAINS, 80))
 jitter = 0.6 * (shown_chains / len(shown_chains) - 0.5)
 tempering_frames = np.stack([np.stack([x1[k, shown_chains], levels[k, shown_chains] + jitter], 1)
                              for k in frame_sweeps])
-HTML(plots.cloud_animation(tempering_frames, tempering_times[frame_sweeps],
-                           limits=(-12, 12, -0.5, N_LEVELS - 0.5), title="tempering chains,").to_jshtml())
+book.show_animation(plots.cloud_animation(tempering_frames, tempering_times[frame_sweeps],
+                                          limits=(-12, 12, -0.5, N_LEVELS - 0.5), title="tempering chains,"),
+                    caption="Simulated tempering chains over time: position x₁ against temperature level; "
+                            "chains climb to hot levels, cross between the modes there and come back down.")
 
 # %% [markdown]
 # Four key frames of that animation (these are what the regression tests compare).

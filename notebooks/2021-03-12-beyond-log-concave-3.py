@@ -43,7 +43,6 @@ START_DISTANCE = 1.0  # initial distance of the coupled pair (geodesic on the un
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import HTML
 from offconvex import book, brownian, langevin
 from offconvex import factorization_posterior as posterior
 from offconvex.plots import sampling as plots
@@ -229,9 +228,11 @@ book.claim(f"At β = {ORBIT_BETA:g} no chain flips the sign of det(X₀ᵀX); at
 frame_index = np.linspace(0, len(orbit_times) - 1, 60).astype(int)
 row_radius = np.linalg.norm(X0[0])
 limit = 1.4 * row_radius
-HTML(plots.cloud_animation(first_rows[frame_index], orbit_times[frame_index],
-                           lambda ax: plots.orbit_circles(ax, [row_radius]), limits=(-limit, limit, -limit, limit),
-                           title="first row of X,").to_jshtml())
+book.show_animation(plots.cloud_animation(first_rows[frame_index], orbit_times[frame_index],
+                                          lambda ax: plots.orbit_circles(ax, [row_radius]),
+                                          limits=(-limit, limit, -limit, limit), title="first row of X,"),
+                    caption="The first row of X for every chain over time: the cloud starts at one point, "
+                            "stays near the circle of radius ‖X₀ᵢ‖ and spreads around it.")
 
 # %%
 key_frames = frame_index[[0, 5, 20, 59]]
