@@ -12,7 +12,7 @@ from distributed import LocalCluster
 from offconvex.book.cluster import _version_mismatch
 from offconvex.book.project import BookError
 from offconvex.book.provenance import versions
-from offconvex.book.runner import run, using_scheduler
+from offconvex.book.runner import run
 
 SLUG = "2020-11-27-reg-dl-not-norm"
 TIMING_FIELDS = ("seconds", "peak_memory_mb")
@@ -105,9 +105,8 @@ def test_a_failure_on_a_worker_is_one_line_and_the_others_publish(scratch_projec
     for slug, body in {"good": GOOD, "bad": BAD, "killer": KILL, "slow": "import time\ntime.sleep(300)\n"}.items():
         scratch_project.notebook(slug).write_text(toy_notebook(body))
     lines = []
-    with using_scheduler(scheduler):  # how `book --scheduler` reaches the runner through build_book
-        results = {r.slug: r for r in run(scratch_project, profile="smoke", jobs=2, timeout=20,
-                                          echo=lambda *a, **k: lines.append(a[0]))}
+    results = {r.slug: r for r in run(scratch_project, profile="smoke", jobs=2, timeout=20, scheduler=scheduler,
+                                      echo=lambda *a, **k: lines.append(a[0]))}
     assert results["good"].status == "executed"
     assert (scratch_project.runs / "good.json").exists() and (scratch_project.posts / "good.ipynb").exists()
     failed = {line.split()[2]: line for line in lines if line.startswith("[FAILED ]")}

@@ -66,12 +66,10 @@ def main(argv=None) -> int:
                           args.force, args.timeout, scheduler=args.scheduler)
             return _exit_code(results)
         if args.command == "book":
-            from offconvex.book.runner import using_scheduler
             from offconvex.book.site import build_book
 
-            with using_scheduler(args.scheduler):
-                return build_book(project, args.slugs, args.profile, _parameters(args.parameter), args.jobs,
-                                  args.force, args.timeout)
+            return build_book(project, args.slugs, args.profile, _parameters(args.parameter), args.jobs,
+                              args.force, args.timeout, scheduler=args.scheduler)
         if args.command == "check":
             from offconvex.book.regress import check_all
 

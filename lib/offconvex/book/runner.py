@@ -14,7 +14,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,19 +207,6 @@ def _summary(record: dict) -> str:
             f"claims {held}/{len(claims)}  figures {len(record['figures'])}")
 
 
-_scheduler = ContextVar("offconvex_scheduler", default=None)
-
-
-@contextmanager
-def using_scheduler(address: str | None):
-    """Make ``run`` execute on the Dask cluster at ``address`` where its caller does not say (``book``)."""
-    token = _scheduler.set(address)
-    try:
-        yield
-    finally:
-        _scheduler.reset(token)
-
-
 @contextmanager
 def _executor(scheduler: str | None):
     """``(executor, slots)``: local worker processes, or tasks on the cluster at ``scheduler``."""
@@ -272,7 +258,7 @@ def run(project: Project, slugs: list[str] | None = None, profile: str = "book",
         say("done", job, _summary(record))
         return Result(job.slug, "executed", record)
 
-    with _executor(scheduler or _scheduler.get()) as (executor, slots):
+    with _executor(scheduler) as (executor, slots):
         # As locally, at most `jobs` notebooks are in flight (on a cluster: one per worker thread), so
         # notebooks never oversubscribe the workers; a notebook waiting for its configuration tasks
         # lends its thread to them (see cluster.py).

@@ -34,8 +34,8 @@ def write_pages(project: Project, failed: dict) -> None:
     print(f"wrote {write_gallery(project, failed)}")
 
 
-def build_book(project: Project, slugs, profile, overrides, jobs, force, timeout) -> int:
-    results = run(project, slugs, profile, overrides, jobs, force, timeout)
+def build_book(project: Project, slugs, profile, overrides, jobs, force, timeout, scheduler=None) -> int:
+    results = run(project, slugs, profile, overrides, jobs, force, timeout, scheduler=scheduler)
     failed = {r.slug: r.error for r in results if not r.ok}
     write_pages(project, failed)
     code = build_site(project)
