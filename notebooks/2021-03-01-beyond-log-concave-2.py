@@ -381,5 +381,5 @@ book.save_figure(fig, "fig8-tempering-key-frames", data={"frames": tempering_fra
 # high-probability path through the hottest level, is visible in the level trace: mode changes happen
 # while the chain is hot.
 
-# %%
+# %% tags=["remove-input"]
 book.claims_table()

@@ -356,5 +356,5 @@ book.claim("On the sphere (positive curvature) walkers couple faster: ahead of t
 # stays near 2% per direction. The tangent-space and Ricci-curvature sketches of the post are not redrawn;
 # the coupling experiment is the computed counterpart of "positive curvature brings walkers together".
 
-# %%
+# %% tags=["remove-input"]
 book.claims_table()

@@ -373,5 +373,5 @@ book.claim(f"The quadratic model reaches relative test error {TEST_ERROR_TARGET}
 # target, and the minimum-norm NTK fit ends slightly *better* than the quadratic model, whose small
 # weight decay and finite L-BFGS budget leave a floor of about $10^{-2}$.
 
-# %%
+# %% tags=["remove-input"]
 book.claims_table()

@@ -310,5 +310,5 @@ book.claim(f"The razor bounds the meta-overfitting of the test-tuned small netwo
            f"gives a bound at N = {len(test)} that exceeds the measured fresh-minus-test gap",
            bool(gap <= min(small_bounds.values())), bits=bits, gap=gap, **small_bounds)
 
-# %%
+# %% tags=["remove-input"]
 book.claims_table()

@@ -267,5 +267,5 @@ book.claim("Randomized data does not generalize: test error ≥ 0.9 × the label
 # %% [markdown]
 # ## Claims checked in this chapter
 
-# %%
+# %% tags=["remove-input"]
 book.claims_table()

@@ -341,5 +341,5 @@ for activation, result in curvature.items():
 # $\eta_0 = 2$ GD on the linear network diverges, while the ReLU network's run ends as far from its
 # $\eta_0/2$ twin as from its starting point.
 
-# %%
+# %% tags=["remove-input"]
 book.claims_table()

@@ -346,5 +346,5 @@ book.claim("Observation 3: even the deliberately collapsed sampler (30 latent co
 # typical of each class, not samples that cover the distribution, which is the post's resolution of the
 # paradox.
 
-# %%
+# %% tags=["remove-input"]
 book.claims_table()

@@ -460,5 +460,5 @@ book.claim("Toy: the regularizer improves accuracy at the longest distance by â‰
 # %% [markdown]
 # ## Claims checked in this chapter
 
-# %%
+# %% tags=["remove-input"]
 book.claims_table()

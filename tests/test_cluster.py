@@ -8,8 +8,7 @@ import socket
 import dask
 import pytest
 from conftest import ROOT, toy_notebook
-from distributed import LocalCluster
-from offconvex.book.cluster import _version_mismatch
+from offconvex.book.cluster import _version_mismatch, local_cluster
 from offconvex.book.project import BookError
 from offconvex.book.provenance import versions
 from offconvex.book.runner import run
@@ -49,7 +48,7 @@ book.claim("configurations ran as tasks on the workers", os.getpid() not in pids
 def scheduler():
     # No retries on other workers after a death, so a killed worker is reported at once.
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        with local_cluster(2) as cluster:
             yield cluster.scheduler_address
 
 
@@ -147,3 +146,21 @@ def test_a_worker_with_other_package_versions_is_named():
     here = versions()
     assert _version_mismatch(dict(here, python=here["python"] + "9"), here) is None  # patch level is fine
     assert _version_mismatch(dict(here, numpy="0.1"), here) == f"numpy 0.1 (here {here['numpy']})"
+
+
+def test_worker_preload_imports_the_mathematics_not_the_machinery():
+    from offconvex.book.warm_worker import dask_setup, library_modules
+
+    modules = library_modules()
+    assert {"offconvex.cp", "offconvex.tensor_completion", "offconvex.matrix_factorization"} <= set(modules)
+    assert not any(name.startswith(("offconvex.book", "offconvex.plots")) for name in modules)
+    dask_setup()  # every listed module imports
+
+
+def test_the_book_cluster_starts_workers_without_a_fixed_malloc_trim_threshold():
+    from distributed import Client
+
+    with local_cluster(1) as cluster, Client(cluster) as client:
+        worker_env = client.run(lambda: dict(__import__("os").environ))
+    (env,) = worker_env.values()
+    assert "MALLOC_TRIM_THRESHOLD_" not in env

@@ -6,8 +6,9 @@ import os
 import numpy as np
 import pytest
 import torch
-from distributed import Client, LocalCluster
+from distributed import Client
 from offconvex import cp
+from offconvex.book.cluster import local_cluster
 from offconvex.parallel import SCHEDULER_ENV, WAITING_FILE_ENV, _flushes_denormals, map_configurations
 from offconvex.random import rng
 
@@ -21,7 +22,7 @@ def configurations():
 
 @pytest.fixture(scope="module")
 def cluster():
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local:
+    with local_cluster(2) as local:
         with Client(local, set_as_default=False) as client:
             yield local.scheduler_address, client
 

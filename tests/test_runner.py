@@ -111,3 +111,13 @@ def test_cache_hit_and_corrupt_entry_is_re_executed(scratch_project):
     assert any("corrupt (checksum mismatch in figures/fig1-square.json); re-executing" in line for line in lines)
     assert json.loads((scratch_project.figures / "good" / "fig1-square.json").read_text())["data"]["y"][-1] == 64.0
     assert run(scratch_project, ["good"], force=True, echo=quiet)[0].status == "executed"
+
+
+def test_kernels_never_inherit_a_fixed_malloc_trim_threshold(monkeypatch):
+    from offconvex.book.runner import kernel_environment
+
+    # Dask exports it in the process that starts its workers; with it, small-tensor loops run 2x slower.
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    env = kernel_environment({"OMP_NUM_THREADS": "1"})
+    assert "MALLOC_TRIM_THRESHOLD_" not in env and "MPLBACKEND" not in env and env["OMP_NUM_THREADS"] == "1"

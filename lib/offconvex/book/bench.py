@@ -27,9 +27,9 @@ def _timed(label, **kwargs):
 
 def _timed_on_local_cluster(project: Project, jobs: int):
     """The forced smoke run through ``--scheduler``'s code path; starting the cluster is not timed."""
-    from distributed import LocalCluster
+    from offconvex.book.cluster import local_cluster
 
-    with LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+    with local_cluster(jobs) as cluster:
         return _timed(f"smoke on a Dask LocalCluster ({jobs} workers)", project=project, profile="smoke",
                       jobs=jobs, force=True, scheduler=cluster.scheduler_address)
 

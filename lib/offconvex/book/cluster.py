@@ -23,6 +23,25 @@ CONNECT_TIMEOUT_S = 5
 POLL_S = 0.2  # how often a notebook task looks whether its kernel waits for configuration tasks
 
 
+# Dask starts its worker processes with MALLOC_TRIM_THRESHOLD_=65536 (and writes it into the environment
+# of the process that starts them). A fixed trim threshold turns off glibc's adaptive malloc thresholds and
+# makes this library's loops over small tensors about 2x slower, so workers we start go without it; the
+# README gives the same setting for workers started by hand (DASK_..._MALLOC_TRIM_THRESHOLD_=None).
+WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+
+
+@contextmanager
+def local_cluster(n_workers: int):
+    """An in-process ``LocalCluster`` of one-thread worker processes, set up as the book's workers should be."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set(WORKER_CONFIG), LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                                      dashboard_address=":0",
+                                                      preload=["offconvex.book.warm_worker"]) as cluster:
+        yield cluster
+
+
 @contextmanager
 def connect(address: str):
     """A ``Cluster`` connected to the scheduler at ``address``; a ``BookError`` when it cannot be reached."""

@@ -80,6 +80,9 @@ def kernel_environment(settings: dict) -> dict:
     """This machine's environment with ``settings`` applied (run where the kernel starts)."""
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)  # an inherited Agg backend would give the notebook no images at all
+    # Dask sets this (65536) for its worker processes, and in the process that starts them; any fixed value
+    # turns off glibc's adaptive thresholds, which makes loops over small tensors about 2x slower.
+    env.pop("MALLOC_TRIM_THRESHOLD_", None)
     env.update(settings)
     return env
 
