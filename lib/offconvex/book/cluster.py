@@ -26,7 +26,7 @@ POLL_S = 0.2  # how often a notebook task looks whether its kernel waits for con
 # Dask starts its worker processes with MALLOC_TRIM_THRESHOLD_=65536 (and writes it into the environment
 # of the process that starts them). A fixed trim threshold turns off glibc's adaptive malloc thresholds and
 # makes this library's loops over small tensors about 2x slower, so workers we start go without it; the
-# README gives the same setting for workers started by hand (DASK_..._MALLOC_TRIM_THRESHOLD_=None).
+# README gives the same setting, as a Dask YAML file, for workers started by hand.
 WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from offconvex.book.offline_math import CDN_FONT_AWESOME
 from offconvex.book.project import Project, check_profile
 from offconvex.book.provenance import git_commit
 from offconvex.book.style import PNG_METADATA, apply_style
@@ -156,10 +157,11 @@ def save_figure(fig, figure_id: str, *, data: dict, caption: str, rtol: float = 
 def show_animation(animation, caption: str) -> None:
     """Show a matplotlib animation as a captioned player whose frames carry ``caption`` as alt text.
 
-    The player works offline: matplotlib links Font Awesome from a CDN, the book's theme already has it.
+    The player works offline: matplotlib links Font Awesome from a CDN; the link is dropped here (the
+    book's theme has the icons), as the site build does for any page (``offline_math``).
     """
     player = animation.to_jshtml()
-    player = re.sub(r'<link\s+rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*"\s*/?>', "", player)
+    player = CDN_FONT_AWESOME.sub("", player)
     player = player.replace("<img id=", f'<img alt="{html.escape(caption, quote=True)}" id=', 1)
     _display({"text/html": f'<figure class="offconvex-animation">{player}'
                            f"<figcaption>{html.escape(caption)}</figcaption></figure>",
