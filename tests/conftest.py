@@ -54,6 +54,7 @@ os.environ.setdefault("PYTHONHASHSEED", "0")
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: opens the built site in headless Chromium (skips without one)")
+    config.addinivalue_line("markers", "cuda: needs a CUDA GPU (skips without one); `pytest -m cuda` before a paper run")
 
 
 @pytest.fixture(scope="session")

@@ -101,3 +101,39 @@ def test_paper_code_path_end_to_end_on_tiny_pathfinder():
                                  max_steps_per_epoch=2, device=lt.default_device())
     assert np.isfinite(result.train_loss).all() and 0 <= result.penalty[0] <= 1
     assert 0 <= result.final_test_accuracy <= 100
+
+
+@pytest.fixture
+def deterministic_cuda():
+    """The notebook's settings on a GPU: deterministic algorithms on (book.start), cuBLAS workspace pinned."""
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU: this checks the paper profile's GPU path before a long run")
+    was_on = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)
+    yield
+    torch.use_deterministic_algorithms(was_on)
+
+
+def _paper_steps(device):
+    """Three regularized SGD steps of the full-width ResNet18 on small Pathfinder images: the paper path."""
+    data = _gen(21)
+    train = pathfinder.pathfinder_images(96, 9, data, image_size=48)
+    test = pathfinder.pathfinder_images(32, 9, data, image_size=48)
+    model = resnet.resnet18(_gen(22))
+    result = lt.train_classifier(model, train, test, _gen(23), reg_coeff=9.0, epochs=1, batch_size=32,
+                                 max_steps_per_epoch=3, device=device)
+    return _params(model).cpu(), result
+
+
+@pytest.mark.cuda
+def test_paper_path_is_deterministic_on_cuda_and_agrees_with_cpu(deterministic_cuda):
+    """Every op of the paper profile (max-pool, batch norm, double backward of the penalty) has a
+    deterministic CUDA kernel, two GPU runs agree bit for bit, and the GPU follows the CPU closely."""
+    first, first_result = _paper_steps("cuda")
+    second, second_result = _paper_steps("cuda")
+    assert torch.equal(first, second)
+    np.testing.assert_array_equal(first_result.train_loss, second_result.train_loss)
+    on_cpu, cpu_result = _paper_steps("cpu")
+    # float32 with different reduction orders (cuDNN vs oneDNN): close, not equal, after three steps
+    assert torch.allclose(first, on_cpu, rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(first_result.train_loss, cpu_result.train_loss, rtol=1e-3)
