@@ -37,7 +37,8 @@
 # hierarchical rank (5, 5), but 64 hidden units per node instead of 512 and initialization 0.05 instead of
 # 0.01, run for at most 20 000 iterations: the paper's width costs ~10 minutes on a CPU, and at width 64
 # an initialization of 0.01 does not escape the origin in 40 000 iterations). Figures 3 and 5 are
-# schematics; we draw the mode tree the library uses. Figure 6 (ResNet18 on Pathfinder) is GPU-scale:
+# schematics; we draw the mode tree the library uses. The CP experiment is also run at five seeds, to
+# see how typical seed 0's ending is. Figure 6 (ResNet18 on Pathfinder) is GPU-scale:
 # the regularizer is implemented and unit-tested, the paper's numbers are plotted **as reported by the
 # paper**, and a small CPU toy is run honestly beside them. The `paper` profile of this notebook runs the
 # full experiment — our own Pathfinder generator, ResNet18 trained from scratch with and without the
@@ -51,12 +52,15 @@ SEED = 0
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown
 from offconvex import book, cp, locality, locality_training, pathfinder, resnet
 from offconvex import hierarchical_tensor_factorization as htf
 from offconvex import matrix_factorization as mf
 from offconvex import tensor_completion as tc
+from offconvex.parallel import map_configurations
 from offconvex.plots import factorization as fplots
 from offconvex.random import rng, torch_generator
+from scipy import stats
 
 book.start("2022-07-15-imp-reg-htf-cnn", PROFILE, SEED)
 # iteration caps (runs stop earlier once the training error stays below 5e-5 for 100 checks)
@@ -69,6 +73,10 @@ HTF_INIT = book.by_profile(PROFILE, smoke=0.05, book=0.05, paper=0.01)
 TOY = book.by_profile(PROFILE, smoke=(200, 20, (4, 28)), book=(1000, 300, (4, 28)),
                       paper=(5000, 3000, (2, 8, 16, 28)))
 N_OBSERVED, LR, TOL, PATIENCE, TOP = 2048, 1e-2, 5e-5, 100, 10
+CP_SEEDS = range(SEED, SEED + 5)  # the CP experiment is also run at these seeds (the first is the figure's)
+# check that the Pathfinder markers' distance does not give the label away: (batches, scenes per batch)
+# per path length; batches bound the generator's memory
+MARKER_CHECK = book.by_profile(PROFILE, smoke=(1, 200), book=(4, 500), paper=(4, 500))
 # ResNet18 on Pathfinder (Figure 6), GPU-scale, paper profile only: (path lengths, train and test images per
 # length, epochs at most); None skips it
 PATHFINDER = book.by_profile(PROFILE, smoke=None, book=None, paper=((3, 5, 7, 9), 10_000, 10_000, 150))
@@ -108,15 +116,21 @@ def matrix_run(seed):
     return truth, tc.full_tensor(state.params, mf.product), trajectory
 
 
-def cp_run(seed):
+def cp_problem(seed):
     data = rng(seed, "data")
     truth = cp.random_cp_tensor((16, 16, 16), 5, data, fro_norm=64.0)
     mask = tc.observation_mask(truth.shape, N_OBSERVED, data)
-    factors = cp.init_factors(truth.shape, 256, 1e-3, rng(seed, "init"))
-    values = {"values": lambda params, T: tc.top_k(cp.component_norms(params), TOP)}
-    state, trajectory = tc.fit_completion(factors, tc.cp_to_tensor, truth, mask, TF_STEPS, values, lr=LR,
-                                          tol=TOL, patience=PATIENCE)
-    return truth, tc.full_tensor(state.params, tc.cp_to_tensor), trajectory
+    return {"params": cp.init_factors(truth.shape, 256, 1e-3, rng(seed, "init")), "target": truth, "mask": mask}
+
+
+def cp_runs(seeds):
+    """The CP experiment at each seed: independent fits, one task each when the book runs on a cluster."""
+    problems = [cp_problem(seed) for seed in seeds]
+    fits = map_configurations(
+        tc.fit_completion, problems, to_tensor=tc.cp_to_tensor, n_steps=TF_STEPS, lr=LR, tol=TOL,
+        patience=PATIENCE, metrics={"values": lambda params, T: tc.top_k(cp.component_norms(params), TOP)})
+    return [(problem["target"], tc.full_tensor(state.params, tc.cp_to_tensor), trajectory)
+            for problem, (state, trajectory) in zip(problems, fits, strict=True)]
 
 
 TREE = htf.mode_tree(4, 2)
@@ -141,7 +155,8 @@ def htf_run(seed):
     return truth, tc.full_tensor(state.params, htf_tensor), trajectory
 
 
-runs = {"matrix": matrix_run(SEED), "tensor": cp_run(SEED), "hierarchical": htf_run(SEED)}
+cp_seed_runs = dict(zip(CP_SEEDS, cp_runs(CP_SEEDS), strict=True))
+runs = {"matrix": matrix_run(SEED), "tensor": cp_seed_runs[SEED], "hierarchical": htf_run(SEED)}
 summary = {}
 for name, (truth, estimate, trajectory) in runs.items():
     summary[name] = {"error": tc.reconstruction_error(estimate, truth), "steps": int(trajectory.steps[-1]),
@@ -216,6 +231,87 @@ book.claim("Hierarchical factorization fits and reconstructs: training error dow
            reconstruction_error=error, iterations=summary["hierarchical"]["steps"])
 
 # %% [markdown]
+# ### The CP experiment at five seeds
+#
+# At seed 0 the tensor-factorization claim "ends at rank 5" is not reproduced: when the stopping rule
+# ends the run, the sixth component norm is about 3 × 10⁻³ of the largest, three times the threshold,
+# while the research notes' prototype saw sixth norms of 1–3 × 10⁻⁴ at two other seeds. Two questions,
+# measured rather than tuned. Is the sixth component on its way out when the run stops (so a longer run
+# would pass), or has it settled? And is seed 0 typical? We rerun the same experiment — same sizes, step
+# rule, stopping rule and threshold — at seeds 0–4 (SEED to SEED + 4; the first is the run above; the
+# runs are independent and become parallel tasks when the book runs on a cluster). The check on the five
+# seeds was fixed before they were run: **at least 3 of the 5 seeds end with a sixth norm below 10⁻³ of
+# the largest**, the same threshold as the single-seed claim, which stays as it is.
+
+# %%
+def sixth_norm_summary(trajectory, window=2000):
+    """Where the 6th largest component norm ends, where it peaked, and its relative change over the
+    last ``window`` iterations (negative: still shrinking)."""
+    sixth, steps = trajectory["values"][:, 5], trajectory.steps
+    peak = int(np.argmax(sixth))
+    earlier = sixth[np.searchsorted(steps, steps[-1] - window)]
+    return {"ratio": sixth[-1] / trajectory["values"][-1, 0], "first": trajectory["values"][-1, 0],
+            "sixth": sixth[-1], "peak": sixth[peak], "peak_step": int(steps[peak]), "late_change": sixth[-1] / earlier - 1}
+
+
+seed_study = {seed: {"error": tc.reconstruction_error(estimate, truth), "iterations": int(trajectory.steps[-1]),
+                     **sixth_norm_summary(trajectory)} for seed, (truth, estimate, trajectory) in cp_seed_runs.items()}
+for seed, row in seed_study.items():
+    print(seed, {key: float(f"{value:.3g}") for key, value in row.items()})
+
+# %% tags=["remove-input"]
+header = ("| seed | iterations | reconstruction error | largest norm | 6th norm | 6th / largest | 6th norm's peak "
+          "(iteration) | 6th norm's change over the last 2000 iterations |\n|" + "---|" * 8)
+Markdown("\n".join([header] + [
+    f"| {seed} | {r['iterations']} | {r['error']:.2e} | {r['first']:.1f} | {r['sixth']:.2e} | **{r['ratio']:.1e}** | "
+    f"{r['peak']:.2e} ({r['peak_step']}) | {100 * r['late_change']:+.2f} % |" for seed, r in seed_study.items()]))
+
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(1, len(seed_study), figsize=(16, 3.2), sharey=True)
+for ax, (seed, (_, _, trajectory)) in zip(axes, cp_seed_runs.items(), strict=True):
+    fplots.top_curves(ax, trajectory.steps, trajectory["values"], ylabel="top component norms",
+                      title=f"seed {seed}: 6th / largest = {seed_study[seed]['ratio']:.1e}")
+    ax.axhline(1e-3 * trajectory["values"][-1, 0], color="grey", lw=0.8, ls="--")
+    ax.set_yscale("log")
+fig.tight_layout()
+book.save_figure(
+    fig, "fig2-cp-five-seeds",
+    data={f"seed_{seed}_values": trajectory["values"] for seed, (_, _, trajectory) in cp_seed_runs.items()}
+    | {f"seed_{seed}_steps": trajectory.steps for seed, (_, _, trajectory) in cp_seed_runs.items()}
+    | {key: np.array([row[key] for row in seed_study.values()]) for key in ("ratio", "error", "late_change")},
+    caption="The CP experiment of Figure 2 (16×16×16, rank 5, 2048 observed entries, initialization 1e-3) at "
+            "five seeds: top-10 component norms on a log scale; dashed: 1e-3 × the final largest norm, the "
+            "threshold for 'ends at rank 5'.",
+    # the same computation as Figure 2 at other seeds: same tolerance and reason; the late change is a
+    # difference of two nearly equal norms, so it gets an absolute slack instead
+    rtol=1e-4, atol=1e-6, tolerances={"late_change": (0, 1e-3)},
+)
+
+# %%
+ratios = np.array([row["ratio"] for row in seed_study.values()])
+at_rank_five = int(np.sum(ratios < 1e-3))
+book.claim(f"Tensor factorization ends at rank 5 at most seeds: at least 3 of the {len(ratios)} seeds "
+           f"{CP_SEEDS[0]}–{CP_SEEDS[-1]} end with 6th component norm < 1e-3 × the largest", at_rank_five >= 3,
+           not_reproduced=None if at_rank_five >= 3 else "fewer than 3 of the seeds end below the threshold",
+           seeds_below_threshold=at_rank_five, ratio_6th_to_1st=ratios,
+           reconstruction_error=np.array([row["error"] for row in seed_study.values()]))
+
+# %% [markdown]
+# **What the five seeds show** (book profile, seeds 0–4). At seed 0 the sixth component is not on its way
+# out: it rose *together with* the fifth, to 0.100 by iteration 5450, and then stayed there — it changes
+# by −0.08 % over the last 2000 of the 8000 iterations, while the training error sits below the stopping
+# tolerance; at that rate it would take millions of iterations to fall below the threshold. It is a small
+# sixth component that fits the observed entries along with the other five (reconstruction error
+# 1.4 × 10⁻³). Across the five
+# seeds the sixth/largest ratio spans more than four orders of magnitude: three seeds end far below 10⁻³
+# (2 × 10⁻⁶ to 8 × 10⁻⁵, like the research notes' prototype runs), seed 0 ends at 2.9 × 10⁻³, and seed 4
+# ends with a sixth norm of 3.2, 9 % of the largest, which peaked at 3.7 (iteration 4275) and is
+# still shrinking, but slowly (−4.8 % over its last 2000 iterations). Every seed reconstructs the unobserved
+# entries to about 1.5 × 10⁻³. So at every seed the five large components are learned one after another
+# and the fit is excellent, but whether a sixth, smaller component rides along at the end depends on the
+# seed: "rank 5 by the 10⁻³ criterion" holds for 3 of the 5 seeds, just enough for the check above.
+
+# %% [markdown]
 # ## Figures 3 and 5 — the hierarchical factorization as a network
 #
 # The post's Figure 3 draws CP and hierarchical tensor factorizations as networks; Figure 5 illustrates
@@ -264,11 +360,38 @@ book.save_figure(fig, "fig3-mode-trees", data={"cp_levels": [[list(n) for n in l
 # a negative image marks the start of one and the end of the other, so both classes carry the same ink.
 # The figure shows two images of each class at path lengths 3 and 9 (drawn in every profile; it costs
 # milliseconds).
+#
+# **A shortcut we checked for, and removed.** If the second target path simply grows from its own seed, as
+# in Linsley et al.'s generator and the authors' adaptation, a negative's markers are farther apart, and
+# more variably so, than a positive's: the 13.5-pixel offset between the two seeds adds to the second
+# path's reach. Measured on our first version of the generator (3000 scenes per class and path length),
+# positives had their markers 16.0 ± 0.4 pixels apart at path length 3 and negatives 22.0 ± 6.9
+# (two-sample Kolmogorov–Smirnov statistic 0.76); at path length 9, 45.0 ± 3.6 against 49.3 ± 9.0 (KS
+# 0.57). A network could then beat chance by measuring the distance between the two rings, without
+# tracing anything. The generator now places the second path's start, still 13.5 pixels from the first
+# marker, at the point of that circle from which its end lands exactly as far from the first marker as the
+# first path's end (`offconvex.pathfinder`'s docstring gives the construction). The scene is drawn before
+# the label, so the marker distance is the same whichever label a scene gets; the check below measures it
+# on freshly drawn scenes and `tests/test_pathfinder.py` guards it.
 
 # %%
 samples = {length: pathfinder.sample_scenes(4, length, torch_generator(SEED, f"pathfinder-samples-{length}"))
            for length in (3, 9)}
 sample_images = {length: pathfinder.render(scenes, 150) for length, scenes in samples.items()}
+
+
+def marker_distances(length):
+    """Distances between the two markers of fresh scenes: (positives, negatives)."""
+    generator, (batches, size) = torch_generator(SEED, f"pathfinder-markers-{length}"), MARKER_CHECK
+    scenes = [pathfinder.sample_scenes(size, length, generator) for _ in range(batches)]
+    markers = np.concatenate([batch.markers.numpy() for batch in scenes])
+    distance = np.linalg.norm(markers[:, 1] - markers[:, 0], axis=-1)
+    positive = np.concatenate([batch.labels.numpy() for batch in scenes]) == 1
+    return distance[positive], distance[~positive]
+
+
+marker_check = {length: marker_distances(length) for length in (3, 5, 7, 9)}
+marker_ks = {length: stats.ks_2samp(*pair) for length, pair in marker_check.items()}
 
 # %% tags=["hide-input"]
 fig, axes = plt.subplots(2, 4, figsize=(10, 5.4))
@@ -284,7 +407,11 @@ book.save_figure(
     data={**{f"labels_{n}": s.labels for n, s in samples.items()},
           **{f"markers_{n}": s.markers for n, s in samples.items()},
           **{f"target_paths_{n}": s.targets for n, s in samples.items()},
-          **{f"image_row_sums_{n}": images[:, 0].sum(-1) for n, images in sample_images.items()}},
+          **{f"image_row_sums_{n}": images[:, 0].sum(-1) for n, images in sample_images.items()},
+          "marker_check_path_length": np.array(list(marker_check)),
+          "marker_distance_mean_positive": np.array([pos.mean() for pos, _ in marker_check.values()]),
+          "marker_distance_mean_negative": np.array([neg.mean() for _, neg in marker_check.values()]),
+          "marker_distance_ks_statistic": np.array([test.statistic for test in marker_ks.values()])},
     caption="Pathfinder images (150×150) from this book's generator at path lengths 3 and 9; rings mark the two "
             "markers. In a positive image one dashed path joins them; in a negative each marker ends its own "
             "path. The data saved are the labels, markers, target-path vertices and the images' row sums.",
@@ -292,6 +419,14 @@ book.save_figure(
     # machines, which may also move a sub-pixel of the 2× rendering (0.25 in a row sum)
     rtol=1e-6, atol=1e-6, tolerances={f"image_row_sums_{n}": (0, 0.5) for n in samples},
 )
+
+# %% tags=["remove-input"]
+Markdown(f"**Marker distance by class**, {MARKER_CHECK[0] * MARKER_CHECK[1]} fresh scenes per path length (pixels, mean ± "
+         "standard deviation; two-sample Kolmogorov–Smirnov test between the classes):\n\n"
+         "| path length | positives | negatives | KS statistic | p-value |\n|---|---|---|---|---|\n"
+         + "\n".join(f"| {length} | {pos.mean():.2f} ± {pos.std():.2f} ({pos.size}) | {neg.mean():.2f} ± {neg.std():.2f} "
+                     f"({neg.size}) | {marker_ks[length].statistic:.3f} | {marker_ks[length].pvalue:.2f} |"
+                     for length, (pos, neg) in marker_check.items()))
 
 # %% [markdown]
 # **A CPU toy, run in every profile.** Sequences of ±1 bits with two marked positions at a fixed distance;
