@@ -501,7 +501,9 @@ book.save_figure(
 # minutes per run of 150 epochs (early stopping shortens runs that reach 100 % training accuracy), so
 # **about 1–2 hours on one GPU** for all eight runs, plus a few minutes to generate the 80 000 images on
 # one CPU thread. This profile **has not been run by this book's CI**, which has no GPU; the
-# code path it runs is exercised at toy size by `tests/test_locality_training.py`.
+# code path it runs is exercised at toy size on the CPU by `tests/test_locality_training.py`. On a GPU,
+# run `pytest -m cuda` first: in seconds it checks that this path has deterministic CUDA kernels (the
+# notebook turns deterministic algorithms on), repeats bit for bit, and follows the CPU.
 
 # %%
 pathfinder_accuracy = {}
