@@ -248,8 +248,8 @@ book.save_figure(
 # is below 0.3 times that of each randomized variant, and the original data generalizes (test error below half
 # the label variance), while neither randomized variant generalizes at any rank (test error at least
 # 0.9 × the label variance). In the paper the randomized variants also fit better as $R$ grows; that is
-# not a claim here, because with 600 steps instead of 10 000 epochs the larger models are far from
-# converged (the measured train errors per rank are printed below the claims).
+# not a claim here, because 600 steps instead of 10 000 epochs do not train the models to convergence
+# (the measured train errors per rank are printed below the claims).
 
 # %%
 low = np.isin(RANKS, (1, 2))
