@@ -7,12 +7,13 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 PROFILE ?= book
 
-.PHONY: help install book test bench baselines serve clean lock lint
+.PHONY: help install book test bench baselines seeds serve clean lock lint
 
 help:
 	@echo "make book       execute every notebook (profile $(PROFILE)), write the report, build _build/html"
 	@echo "make test       unit tests + notebook execution + figure/claim regression (what CI runs)"
 	@echo "make baselines  regenerate tests/baselines from the book profile and print what changed"
+	@echo "make seeds      run the book profile at SEEDS (default 1 2): which claims depend on the seed"
 	@echo "make bench      time the book cold, warm and in the smoke profile -> _build/bench.json"
 	@echo "make serve      preview _build/html on http://127.0.0.1:8000"
 	@echo "make clean      remove build outputs and caches (keeps .venv)"
@@ -38,6 +39,10 @@ test: $(STAMP)
 
 baselines: $(STAMP)
 	$(PY) -m offconvex baselines --jobs $(JOBS) $(SLUGS)
+
+SEEDS ?= 1 2
+seeds: $(STAMP)
+	$(PY) -m offconvex seeds --seeds $(SEEDS) --jobs $(JOBS) $(SLUGS)
 
 bench: $(STAMP)
 	$(PY) -m offconvex bench --jobs $(JOBS)

@@ -1,4 +1,4 @@
-"""Command line: python -m offconvex {run,book,baselines,check,report,bench,lock} ..."""
+"""Command line: python -m offconvex {run,book,baselines,check,report,seeds,bench,lock} ..."""
 
 import argparse
 import sys
@@ -12,6 +12,7 @@ EPILOG = """examples:
   python -m offconvex run --scheduler tcp://host:8786  execute on a Dask cluster (see README)
   python -m offconvex check                            regress figures and claims against tests/baselines
   python -m offconvex baselines SLUG                   regenerate baselines, print what changed
+  python -m offconvex seeds --seeds 1 2                which claims change verdict at other seeds
 """
 
 
@@ -51,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("report", help="write the generated pages (report, gallery, stubs) from the run records")
     bench = commands.add_parser("bench", help="time the book cold, warm and smoke -> _build/bench.json")
     bench.add_argument("--jobs", "-j", type=int, default=2)
+    seeds = commands.add_parser("seeds", help="run the book profile at other seeds; which claims depend on the seed")
+    seeds.add_argument("slugs", nargs="*", metavar="SLUG")
+    seeds.add_argument("--seeds", nargs="+", type=int, default=None, metavar="SEED",
+                       help="seeds besides each chapter's own (default: 1 2)")
+    seeds.add_argument("--jobs", "-j", type=int, default=None)
     commands.add_parser("lock", help="rewrite requirements.lock and environment.yml from this environment")
     return parser
 
@@ -87,6 +93,10 @@ def main(argv=None) -> int:
             from offconvex.book.bench import bench
 
             return bench(project, args.jobs)
+        if args.command == "seeds":
+            from offconvex.book.seeds import DEFAULT_SEEDS, sweep
+
+            return sweep(project, args.seeds or DEFAULT_SEEDS, args.slugs, args.jobs)
         if args.command == "lock":
             from offconvex.book.lock import write_lock
 

@@ -5,6 +5,7 @@ import re
 
 from offconvex.book.chapters import CHAPTERS
 from offconvex.book.project import Project
+from offconvex.book.seeds import current_comparisons, depends_on_seed
 
 
 def _records(project: Project) -> dict:
@@ -59,6 +60,7 @@ def write_report(project: Project):
                   f"{', '.join(f'{k} = {v}' for k, v in c['measured'].items())})" for slug, c in missed]
     else:
         lines.append("Every recorded claim of the chapters run so far holds.")
+    lines += _seed_section(project, records)
     if records:
         versions = next(iter(records.values()))["versions"]
         lines += ["", "## Environment", "", "| package | version |", "|---|---|"]
@@ -66,6 +68,31 @@ def write_report(project: Project):
     path = project.root / "book" / "reproducibility.md"
     path.write_text("\n".join(lines) + "\n")
     return path.relative_to(project.root)
+
+
+def _seed_section(project: Project, records: dict) -> list[str]:
+    """Claims whose verdict changes with the seed, from ``python -m offconvex seeds`` (if it was run)."""
+    lines = ["", "## Claims across seeds", "",
+             "Each chapter publishes one seed. `make seeds` (`python -m offconvex seeds`) runs the book profile",
+             "again at other seeds and records every claim's verdict there; a claim listed below holds at some",
+             "seeds and not at others, so its verdict at the published seed should be read with care.", ""]
+    comparisons = current_comparisons(project, records)
+    if not comparisons:
+        return lines + ["Not measured for the current sources: run `make seeds`, then `make book`."]
+    for slug in records:
+        comparison = comparisons.get(slug)
+        if comparison is None:
+            lines.append(f"- **{slug}**: not measured for the current sources (run `make seeds`, then `make book`).")
+            continue
+        claims = comparison["claims"]
+        moved = [claim for claim in claims if depends_on_seed(claim)]
+        seeds = ", ".join(map(str, comparison["seeds"]))
+        lines.append(f"- **{slug}** (seeds {seeds}): {len(claims) - len(moved)} of {len(claims)} claims keep "
+                     "their verdict at every seed" + ("." if not moved else "; these do not:"))
+        for claim in moved:
+            verdicts = ", ".join(f"seed {seed} {MARKS[status]}" for seed, status in claim["status"].items())
+            lines.append(f"  - {_escape(claim['text'])} ({verdicts})")
+    return lines
 
 
 MARKS = {"pass": "✅", "not-reproduced": "❌ not reproduced", "fail": "❌ failing"}

@@ -222,14 +222,20 @@ def _executor(scheduler: str | None):
         yield cluster.execute, cluster.threads()
 
 
+def _record_only(project: Project, slug: str, entry: Path) -> dict:
+    return json.loads((entry / "record.json").read_text())
+
+
 def run(project: Project, slugs: list[str] | None = None, profile: str = "book", overrides: dict | None = None,
         jobs: int | None = None, force: bool = False, timeout: float | None = None,
-        echo=print, scheduler: str | None = None) -> list[Result]:
+        echo=print, scheduler: str | None = None, publish_outputs: bool = True) -> list[Result]:
     """Execute (or take from the cache) the given notebooks; one failure never stops the others.
 
     With ``scheduler`` (a Dask scheduler address) each execution is a task on that cluster; ``jobs``
-    then defaults to the cluster's worker threads.
+    then defaults to the cluster's worker threads. With ``publish_outputs=False`` the runs only fill the
+    cache (the seed sweep): the published notebooks, figures and run records stay as they were.
     """
+    take = publish if publish_outputs else _record_only
     planned = plan(project, slugs, profile, overrides or {})
     timeout = timeout or DEFAULT_TIMEOUT[profile]
     commit = git_commit(project.root)
@@ -246,7 +252,7 @@ def run(project: Project, slugs: list[str] | None = None, profile: str = "book",
         if entry.exists() and not force:
             problem = cache.verify(entry)
             if problem is None:
-                record = publish(project, job.slug, entry)
+                record = take(project, job.slug, entry)
                 say("cached", job, _summary(record))
                 return Result(job.slug, "cached", record)
             say("corrupt", job, f"cache entry {entry.name} is corrupt ({problem}); re-executing")
@@ -257,7 +263,7 @@ def run(project: Project, slugs: list[str] | None = None, profile: str = "book",
         if error:
             say("FAILED", job, f"after {time.perf_counter() - started:.1f} s: {error}")
             return Result(job.slug, "failed", error=error)
-        record = publish(project, job.slug, entry)
+        record = take(project, job.slug, entry)
         say("done", job, _summary(record))
         return Result(job.slug, "executed", record)
 
