@@ -74,6 +74,8 @@ TOY = book.by_profile(PROFILE, smoke=(200, 20, (4, 28)), book=(1000, 300, (4, 28
                       paper=(5000, 3000, (2, 8, 16, 28)))
 N_OBSERVED, LR, TOL, PATIENCE, TOP = 2048, 1e-2, 5e-5, 100, 10
 CP_SEEDS = range(SEED, SEED + 5)  # the CP experiment is also run at these seeds (the first is the figure's)
+# the toy is also run at these seeds (the first is the figure's): one draw of a small task proves little
+TOY_SEEDS = range(SEED, SEED + book.by_profile(PROFILE, smoke=1, book=3, paper=3))
 # check that the Pathfinder markers' distance does not give the label away: (batches, scenes per batch)
 # per path length; batches bound the generator's memory
 MARKER_CHECK = book.by_profile(PROFILE, smoke=(1, 200), book=(4, 500), paper=(4, 500))
@@ -443,18 +445,26 @@ n_train, n_steps, distances = TOY
 LENGTH, LAMBDA = 32, 3.0
 # (penalty coefficient, Adam steps): plain, regularized, and plain trained twice as long
 TOY_RUNS = {"plain": (0.0, n_steps), "regularized": (LAMBDA, n_steps), "plain, 2x steps": (0.0, 2 * n_steps)}
-toy = {name: [] for name in TOY_RUNS}
-penalty_trace = {}
-for distance in distances:
-    data = torch_generator(SEED, f"toy-data-{distance}")
-    x_train, y_train = locality.marker_pair_task(n_train, LENGTH, distance, data)
-    x_test, y_test = locality.marker_pair_task(2000, LENGTH, distance, data)
-    for name, (lam, steps) in TOY_RUNS.items():
-        net = locality.small_cnn(LENGTH, 16, torch_generator(SEED, "toy-init"))
-        penalties = locality.train_with_penalty(net, x_train, y_train, lam, steps, torch_generator(SEED, "toy-batches"))
-        toy[name].append(locality.accuracy(net, x_test, y_test))
-        penalty_trace[(distance, name)] = penalties
-toy = {name: np.array(values) for name, values in toy.items()}
+
+
+def toy_run(seed):
+    """Test accuracy per configuration and distance, and the penalties seen during training."""
+    accuracy, penalty_trace = {name: [] for name in TOY_RUNS}, {}
+    for distance in distances:
+        data = torch_generator(seed, f"toy-data-{distance}")
+        x_train, y_train = locality.marker_pair_task(n_train, LENGTH, distance, data)
+        x_test, y_test = locality.marker_pair_task(2000, LENGTH, distance, data)
+        for name, (lam, steps) in TOY_RUNS.items():
+            net = locality.small_cnn(LENGTH, 16, torch_generator(seed, "toy-init"))
+            trace = locality.train_with_penalty(net, x_train, y_train, lam, steps, torch_generator(seed, "toy-batches"))
+            accuracy[name].append(locality.accuracy(net, x_test, y_test))
+            penalty_trace[(distance, name)] = trace
+    return {name: np.array(values) for name, values in accuracy.items()}, penalty_trace
+
+
+toy_by_seed = {seed: toy_run(seed)[0] for seed in TOY_SEEDS[1:]}
+toy, penalty_trace = toy_run(SEED)
+toy_by_seed = {SEED: toy, **toy_by_seed}
 print({name: values.round(1) for name, values in toy.items()})
 print({key: (round(p[0], 3), round(p[-1], 3)) for key, p in penalty_trace.items() if p})
 
@@ -471,12 +481,14 @@ fig.tight_layout()
 book.save_figure(
     fig, "fig6-locality-regularizer",
     data={"paper_path_length": PAPER_PATH_LENGTH, **{k: v for k, v in PAPER_ACCURACY.items()},
-          "toy_distance": np.array(distances), **{f"toy_{name}": values for name, values in toy.items()}},
+          "toy_distance": np.array(distances), **{f"toy_{name}": values for name, values in toy.items()},
+          "toy_seeds": np.array(list(TOY_SEEDS)),
+          **{f"toy_{name}_by_seed": np.array([runs[name] for runs in toy_by_seed.values()]) for name in TOY_RUNS}},
     caption="Left: test accuracy of ResNet18 on Pathfinder against path length without and with the "
             "input-gradient-change regularizer, numbers reported by Razin, Maman and Cohen (2022), not "
             "recomputed. Right: the same comparison on this chapter's toy marker-pair task (test accuracy, "
             "2000 test sequences), plain and regularized with the same number of Adam steps, and plain with "
-            "twice as many.",
+            "twice as many, at the chapter's seed (the toy's other seeds are tabulated under 'Reading the toy').",
     # torch CPU training with one thread is deterministic; accuracies move in steps of 0.05 %
     rtol=0, atol=0.11,
 )
@@ -572,11 +584,28 @@ else:  # paper profile: judged on the accuracies computed above, next to the pos
                computed_gain=computed_gain, paper_reported_gain=paper_gain,
                accuracy_plain=pathfinder_accuracy["ResNet18 (computed)"][-1],
                accuracy_regularized=pathfinder_accuracy["ResNet18 + regularizer (computed)"][-1])
+
+
+def no_gap_reason(plain):
+    """Why a plain run shows no locality gap: it learned nothing, or it learned the long distance too."""
+    if plain[0] < 60:
+        return "the plain network stays near chance even at the shortest distance: no gap to measure"
+    return "the small CNN solves the long-range toy task without help: no locality gap appears at this scale"
+
+
 book.claim("Toy: without the regularizer, accuracy at the longest distance is ≥ 20 points below the shortest",
-           bool(drop >= 20), not_reproduced=None if drop >= 20 else
-           "the small CNN solves the long-range toy task without help: no locality gap appears at this scale",
+           bool(drop >= 20), not_reproduced=None if drop >= 20 else no_gap_reason(toy["plain"]),
            accuracy_short=toy["plain"][0], accuracy_long=toy["plain"][-1],
            accuracy_long_twice_the_steps=toy["plain, 2x steps"][-1])
+seeds_with_gap = [seed for seed, runs in toy_by_seed.items() if runs["plain"][0] - runs["plain"][-1] >= 20]
+majority = len(seeds_with_gap) > len(toy_by_seed) / 2
+book.claim(f"Toy, across the seeds {TOY_SEEDS[0]}–{TOY_SEEDS[-1]}: the locality gap above (≥ 20 points) appears "
+           "at a majority of them", majority, not_reproduced=None if majority else
+           "the gap at the chapter's seed is not typical of the toy: at the other seeds "
+           + "; ".join(f"seed {seed}: {no_gap_reason(runs['plain'])}" for seed, runs in toy_by_seed.items()
+                       if seed not in seeds_with_gap),
+           seeds_with_gap=seeds_with_gap, accuracy_short={str(k): v["plain"][0] for k, v in toy_by_seed.items()},
+           accuracy_long={str(k): v["plain"][-1] for k, v in toy_by_seed.items()})
 book.claim("Toy: the regularizer improves accuracy at the longest distance by ≥ 10 points",
            bool(gain >= 10), not_reproduced=None if gain >= 10 else
            "at this scale the penalty does not help the toy task (see the text)",
@@ -585,14 +614,25 @@ book.claim("Toy: the regularizer improves accuracy at the longest distance by �
 
 # %% [markdown]
 # **Reading the toy.** The toy is not a faithful Pathfinder: a single pairwise interaction at a known
-# distance, a network whose receptive field covers the whole input, and numbers that were not tuned. In
-# the `book` profile (seed 0) the plain network reaches about 95 % at distance 4 but stays at chance at
-# distance 28, even with twice the steps: a locality gap of the kind the post describes, at this budget.
-# The regularizer at coefficient 3 does not close it: the regularized network stays at chance at *every*
-# distance, i.e. at this scale the penalty overwhelms the data term instead of redirecting it. During
-# development, a different draw of the toy data let the plain network reach 99.9 % at distance 28 after
-# 600 steps, so the toy's gap is fragile. Either way the toy says nothing for or against the paper's
-# ResNet18 result, which is why that claim is recorded as not reproduced.
+# distance, a network whose receptive field covers the whole input, and numbers that were not tuned. The
+# table gives the test accuracy (%) of every configuration at every seed the toy was run at; the figure
+# shows the first.
+
+# %% tags=["remove-input"]
+Markdown(
+    "| seed | " + " | ".join(f"{name}, distance {d}" for name in TOY_RUNS for d in distances) + " |\n|"
+    + "---|" * (1 + len(TOY_RUNS) * len(distances)) + "\n"
+    + "\n".join(f"| {seed} | " + " | ".join(f"{a:.1f}" for name in TOY_RUNS for a in runs[name]) + " |"
+                for seed, runs in toy_by_seed.items()))
+
+# %% [markdown]
+# Where a seed shows a gap, the plain network learns the short distance but stays at chance at the long
+# one, even with twice the steps: a locality gap of the kind the post describes, at this budget. Where it
+# does not, either the plain network failed to learn even the short distance, so there is no gap to
+# speak of, or it solved the long distance too; the reason given with the across-seeds claim above says
+# which. Where the regularized network stays near chance at every distance, the penalty at coefficient 3
+# overwhelms the data term instead of redirecting it. Either way the toy says nothing for or against the
+# paper's ResNet18 result, which is why that claim is recorded as not reproduced.
 
 # %% [markdown]
 # ## Claims checked in this chapter
