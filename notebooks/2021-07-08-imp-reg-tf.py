@@ -136,7 +136,7 @@ book.save_figure(fig, "fig2-prediction-as-completion", data={"tensor": small_ten
 
 # %%
 data = rng(SEED, "data")
-truth = cp.random_cp_tensor((10, 10, 10, 10), 5, data, fro_norm=1.0)
+truth, truth_factors = cp.random_cp((10, 10, 10, 10), 5, data, fro_norm=1.0)
 mask = tc.observation_mask(truth.shape, 2000, data)
 metrics = {"norms": lambda params, T: tc.top_k(cp.component_norms(params), 10),
            "error": lambda params, T: tc.reconstruction_error(T, truth)}
@@ -180,7 +180,10 @@ book.save_figure(
 # exactly five components above 5 % of the largest (the ground truth's rank), whereas the largest
 # initialization keeps at least six above 1 %; and the rises spread out in time as the initialization
 # shrinks — the spread (fifth half-rise minus first) at 0.01 is more than 3× that at 0.05, and larger
-# still at 0.005.
+# still at 0.005. A count relative to the largest component can be fooled by one inflated component, so
+# one more check (added after the seed sweep described above showed such a run) compares the five largest
+# final norms with the ground truth's five component norms, each within 5 % (the tolerance the research
+# notes use for recovering the ground truth's spectrum in the matrix case).
 
 # %%
 final_norms = {s: dynamics[s]["norms"][-1] for s in INIT_SCALES}
@@ -195,6 +198,11 @@ book.claim("Smaller initialization reconstructs better: error at 0.01 and at 0.0
 book.claim("At init 0.01 and 0.005 exactly 5 components exceed 5 % of the largest (the ground truth's rank)",
            bool(above_5[0.01] == 5 and above_5[0.005] == 5), count_001=above_5[0.01], count_0005=above_5[0.005],
            norms_001=final_norms[0.01][:7], norms_0005=final_norms[0.005][:7])
+truth_norms = np.sort(cp.component_norms(truth_factors))[::-1]
+recovery = {s: np.abs(final_norms[s][:5] - truth_norms) / truth_norms for s in INIT_SCALES}
+book.claim("At init 0.01 and 0.005 the five largest final component norms are each within 5 % of the ground "
+           "truth's five component norms (sorted)", bool(max(recovery[0.01].max(), recovery[0.005].max()) < 0.05),
+           truth_norms=truth_norms, relative_deviation_001=recovery[0.01], relative_deviation_0005=recovery[0.005])
 book.claim("At init 0.05 more components carry weight: at least 6 exceed 1 % of the largest",
            bool(above_1[0.05] >= 6), count=above_1[0.05], norms=final_norms[0.05][:7])
 book.claim("Smaller initialization spreads the rises in time: spread(0.01) > 3 × spread(0.05) and "

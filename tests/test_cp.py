@@ -77,3 +77,10 @@ def test_completion_recovers_a_rank_one_tensor_from_half_its_entries():
     fitted, trajectory = cp.fit_completion(start, truth, mask, max_iter=5000)
     assert trajectory["loss"][-1] < 1e-6
     assert np.linalg.norm(cp.cp_to_tensor(fitted) - truth) / np.linalg.norm(truth) < 1e-2
+
+
+def test_random_cp_returns_the_tensor_and_factors_of_it():
+    tensor, factors = cp.random_cp((5, 6, 7), 3, rng(4, "truth"), fro_norm=2.0)
+    np.testing.assert_array_equal(tensor, cp.random_cp_tensor((5, 6, 7), 3, rng(4, "truth"), fro_norm=2.0))
+    np.testing.assert_allclose(cp.cp_to_tensor(factors), tensor, rtol=1e-12, atol=1e-15)
+    assert [f.shape for f in factors] == [(5, 3), (6, 3), (7, 3)] and np.linalg.norm(tensor) == pytest.approx(2.0)

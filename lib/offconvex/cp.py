@@ -52,10 +52,18 @@ def init_factors(shape, rank: int, std: float, rng: np.random.Generator) -> list
     return [std * rng.standard_normal((d, rank)) for d in shape]
 
 
+def random_cp(shape, rank: int, rng: np.random.Generator, fro_norm: float = 1.0):
+    """``(tensor, factors)``: a ground truth of CP rank ``rank`` from Gaussian factors, rescaled to Frobenius
+    norm ``fro_norm``, and factors of it (the first one carries the rescaling) for its component norms."""
+    factors = [rng.standard_normal((d, rank)) for d in shape]
+    tensor = cp_to_tensor(factors)
+    scale = fro_norm / np.linalg.norm(tensor)
+    return tensor * scale, [factors[0] * scale, *factors[1:]]
+
+
 def random_cp_tensor(shape, rank: int, rng: np.random.Generator, fro_norm: float = 1.0) -> np.ndarray:
     """Ground truth of CP rank ``rank`` from Gaussian factors, rescaled to Frobenius norm ``fro_norm``."""
-    tensor = cp_to_tensor([rng.standard_normal((d, rank)) for d in shape])
-    return tensor * (fro_norm / np.linalg.norm(tensor))
+    return random_cp(shape, rank, rng, fro_norm)[0]
 
 
 def cp_als(tensor, rank: int, rng: np.random.Generator, n_iter_max: int = 1000, tol_mse: float = 1e-6):
