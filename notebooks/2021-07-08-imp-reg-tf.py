@@ -51,6 +51,7 @@ DOWNLOAD = False  # allow fetching them; the default book never touches the netw
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import Markdown
 from offconvex import book, cp
 from offconvex import image_tensors as images
 from offconvex import tensor_completion as tc
@@ -210,15 +211,13 @@ book.claim("Smaller initialization spreads the rises in time: spread(0.01) > 3 Ã
            spread_005=spread[0.05], spread_001=spread[0.01], spread_0005=spread[0.005])
 
 # %% tags=["remove-input"]
-from IPython.display import Markdown
-
 # The largest final component of each run: its norm against the whole ground truth's (1), and the share
 # of its squared norm on observed entries (about 20 % for a component spread over the tensor, near 0 for
 # one drifting through unobserved entries, as described before Figure 4).
 largest = {}
 for scale, (state, _) in zip(INIT_SCALES, fits, strict=True):
     column = int(np.argmax(cp.component_norms(state.params)))
-    component = np.einsum("a,b,c,d->abcd", *(factor[:, column] for factor in state.params))
+    component = cp.cp_to_tensor([factor[:, [column]] for factor in state.params])
     largest[scale] = (float(np.linalg.norm(component)), float(np.sum(component[mask] ** 2) / np.sum(component**2)))
 at_cap = {scale: bool(dynamics[scale].steps[-1] >= cap) for scale, cap in zip(INIT_SCALES, CAPS, strict=True)}
 Markdown("Largest final component (the ground truth has Frobenius norm 1; 20 % of the entries are observed): "

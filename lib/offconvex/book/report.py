@@ -77,12 +77,13 @@ def _seed_section(project: Project, records: dict) -> list[str]:
              "again at other seeds and records every claim's verdict there; a claim listed below holds at some",
              "seeds and not at others, so its verdict at the published seed should be read with care.", ""]
     comparisons = current_comparisons(project, records)
+    unmeasured = "not measured for the current sources (run `make seeds`, then `make book`)"
     if not comparisons:
-        return lines + ["Not measured for the current sources: run `make seeds`, then `make book`."]
+        return lines + [unmeasured.capitalize() + "."]
     for slug in records:
         comparison = comparisons.get(slug)
         if comparison is None:
-            lines.append(f"- **{slug}**: not measured for the current sources (run `make seeds`, then `make book`).")
+            lines.append(f"- **{slug}**: {unmeasured}.")
             continue
         claims = comparison["claims"]
         moved = [claim for claim in claims if depends_on_seed(claim)]
