@@ -42,6 +42,7 @@
 # %% tags=["parameters"]
 PROFILE = "book"
 SEED = 0
+PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; see README)
 N_TRAIN = 1200  # digits used as the private training set; the other 597 are the clean test set
 N_PUBLIC = 2000  # public photo patches for the cross-dataset mode (at least N_TRAIN)
 AUXILIARY = 400  # attacker's own digits (test split) to train the learned similarity
@@ -60,7 +61,7 @@ from offconvex.instahide_training import TrainingConfig, accuracy, train_classif
 from offconvex.plots import privacy as plots
 from offconvex.random import rng, torch_generator
 
-book.start("2020-11-11-instahide", PROFILE, SEED)
+book.start("2020-11-11-instahide", PROFILE, SEED, perturbation=PERTURBATION)
 EPOCHS = book.by_profile(PROFILE, smoke=2, book=100, paper=200)  # classifier epochs (re-encrypted each)
 TRAINING_SEEDS = book.by_profile(PROFILE, smoke=1, book=1, paper=3)
 KS = book.by_profile(PROFILE, smoke=[1, 2], book=[1, 2, 3, 4, 5, 6], paper=[1, 2, 3, 4, 5, 6])

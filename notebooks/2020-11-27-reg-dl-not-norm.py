@@ -34,6 +34,7 @@
 # %% tags=["parameters"]
 PROFILE = "book"
 SEED = 0
+PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; see README)
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -44,7 +45,7 @@ from offconvex.parallel import map_configurations
 from offconvex.plots.completion import entry_vs_loss, median_with_quartiles
 from offconvex.random import rng
 
-book.start("2020-11-27-reg-dl-not-norm", PROFILE, SEED)
+book.start("2020-11-27-reg-dl-not-norm", PROFILE, SEED, perturbation=PERTURBATION)
 RUNS = book.by_profile(PROFILE, smoke=1, book=3, paper=5)  # seeds per configuration
 GD_STEPS = book.by_profile(PROFILE, smoke=5_000, book=200_000, paper=1_000_000)
 

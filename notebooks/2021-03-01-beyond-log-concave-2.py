@@ -30,6 +30,7 @@
 # %% tags=["parameters"]
 PROFILE = "book"
 SEED = 0
+PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; see README)
 STEP_SIZE = 0.01  # Langevin step η for the switching-time experiment (time t = steps · η)
 TEMPERING_STEP = 0.05  # η at every level of the tempering chain
 MOVES_PER_SWAP = 10  # Langevin moves between two level proposals
@@ -42,7 +43,7 @@ from offconvex import book, langevin, mixtures, tempering
 from offconvex.plots import sampling as plots
 from offconvex.random import rng
 
-book.start("2021-03-01-beyond-log-concave-2", PROFILE, SEED)
+book.start("2021-03-01-beyond-log-concave-2", PROFILE, SEED, perturbation=PERTURBATION)
 HALF_SEPARATIONS = np.array(book.by_profile(PROFILE, smoke=[1.0, 1.5], book=[1.5, 2.0, 2.5, 3.0],
                                             paper=[1.5, 2.0, 2.5, 3.0, 3.5]))
 N_HIT_CHAINS = book.by_profile(PROFILE, smoke=100, book=2000, paper=20000)

@@ -35,6 +35,7 @@
 # %% tags=["parameters"]
 PROFILE = "book"
 SEED = 0
+PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; see README)
 STEP_SCALE = 0.005  # ηβ for the distance experiment: keeps ULA's step-size bias near 2% per direction
 ORBIT_STEP_SCALE = 0.01  # ηβ for the long run along the orbit (dynamics only)
 ORBIT_BETA = 100.0  # large enough that the det sign should never flip (barrier ≈ 0.4 β)
@@ -50,7 +51,7 @@ from offconvex.plots import sampling as plots
 from offconvex.random import rng
 from scipy import stats
 
-book.start("2021-03-12-beyond-log-concave-3", PROFILE, SEED)
+book.start("2021-03-12-beyond-log-concave-3", PROFILE, SEED, perturbation=PERTURBATION)
 BETAS = np.array([30.0, 100.0, 300.0, 1000.0])
 N_CHAINS = book.by_profile(PROFILE, smoke=40, book=200, paper=2000)
 N_DISTANCE_STEPS = book.by_profile(PROFILE, smoke=400, book=4000, paper=40000)

@@ -40,6 +40,7 @@
 # %% tags=["parameters"]
 PROFILE = "book"
 SEED = 0
+PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; see README)
 
 # %% tags=["hide-input"]
 import math
@@ -52,7 +53,7 @@ from offconvex import homogeneous_networks as hn
 from offconvex.plots.dynamics import plot_curves, plot_points_by_group
 from offconvex.random import torch_generator
 
-book.start("2021-03-25-beyond-ntk", PROFILE, SEED)
+book.start("2021-03-25-beyond-ntk", PROFILE, SEED, perturbation=PERTURBATION)
 N_TRAIN = book.by_profile(PROFILE, smoke=100, book=500, paper=1297)
 N_TEST = 500  # the last 500 digits, never trained on
 HIDDEN = book.by_profile(PROFILE, smoke=16, book=128, paper=1024)

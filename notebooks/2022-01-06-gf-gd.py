@@ -45,6 +45,7 @@
 # %% tags=["parameters"]
 PROFILE = "book"
 SEED = 0
+PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; see README)
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -56,7 +57,7 @@ from offconvex import homogeneous_networks as hn
 from offconvex.plots.dynamics import plot_curves, plot_landscape_paths
 from offconvex.random import rng, torch_generator
 
-book.start("2022-01-06-gf-gd", PROFILE, SEED)
+book.start("2022-01-06-gf-gd", PROFILE, SEED, perturbation=PERTURBATION)
 RATIOS = (2, 5, 10, 20)  # the post's step-size ratios r
 N_EXAMPLES = book.by_profile(PROFILE, smoke=100, book=500, paper=1000)
 HIDDEN = book.by_profile(PROFILE, smoke=8, book=32, paper=50)

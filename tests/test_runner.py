@@ -2,6 +2,8 @@
 
 import json
 
+from pathlib import Path
+
 import pytest
 from conftest import toy_notebook
 from offconvex.book import cache
@@ -75,6 +77,32 @@ def test_cache_key_covers_notebook_library_lock_profile_and_parameters(scratch_p
     assert changed_lib != key
     scratch_project.lock_file.write_text("numpy==0\n")
     assert cache.cache_key(scratch_project, "good", "book", params) != changed_lib
+    assert key != cache.cache_key(scratch_project, "good", "book", dict(params, PERTURBATION=1))
+
+
+def test_driver_only_modules_do_not_change_the_key_and_no_kernel_code_imports_them(scratch_project):
+    write(scratch_project, "good", GOOD)
+    params = {"PROFILE": "book", "SEED": 0, "SCALE": 2.0}
+    key = cache.cache_key(scratch_project, "good", "book", params)
+    report = scratch_project.lib / "offconvex" / "book" / "report.py"
+    report.parent.mkdir(parents=True)
+    report.write_text("# reads run records only\n")
+    assert cache.cache_key(scratch_project, "good", "book", params) == key
+    # What a kernel imports must be hashed: no notebook and no module outside DRIVER_ONLY imports a driver
+    # module (else editing it could change a figure while the cache kept the old one).
+    import ast
+
+    driver = {path.removesuffix(".py").replace("/", ".") for path in cache.DRIVER_ONLY}
+    root = Path(__file__).resolve().parents[1]
+    sources = [p for p in (root / "lib").rglob("*.py")
+               if p.relative_to(root / "lib").as_posix() not in cache.DRIVER_ONLY]
+    sources += sorted((root / "notebooks").glob("*.py"))
+    for source in sources:
+        for node in ast.walk(ast.parse(source.read_text())):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import) else
+                     [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                     if isinstance(node, ast.ImportFrom) and node.module else [])
+            assert not driver & set(names), f"{source.name} imports a driver-only module {driver & set(names)}"
 
 
 def test_failure_is_isolated_reported_and_keeps_earlier_outputs(scratch_project):

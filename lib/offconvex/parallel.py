@@ -91,11 +91,13 @@ def _kernel_client(address: str):
 
 def _numerical_settings() -> dict:
     """The caller's torch settings (``book.start`` pins them in a kernel) to reproduce on the worker."""
+    from offconvex.random import perturbation_member
+
     torch = sys.modules.get("torch")
     if torch is None:
-        return {}
+        return {"perturbation": perturbation_member()}
     return {"threads": torch.get_num_threads(), "deterministic": torch.are_deterministic_algorithms_enabled(),
-            "flush_denormal": _flushes_denormals()}
+            "flush_denormal": _flushes_denormals(), "perturbation": perturbation_member()}
 
 
 def _flushes_denormals() -> bool:
@@ -109,7 +111,10 @@ def _configuration_task(function, configuration: dict, shared: dict, settings: d
     """One configuration on a worker thread, with the caller's numerical settings and one BLAS thread."""
     from threadpoolctl import threadpool_limits
 
-    if settings:
+    from offconvex.random import perturb_draws
+
+    perturb_draws(settings.get("perturbation", 0))  # an ensemble member's draws are nudged on the worker too
+    if "threads" in settings:
         import torch
 
         torch.set_num_threads(settings["threads"])

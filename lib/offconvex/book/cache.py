@@ -1,7 +1,9 @@
 """Content-keyed execution cache.
 
-Key = hash of the notebook source, every file under lib/, the lock file, the profile and the resolved
-parameters. (jupyter-cache hashes code cells only, so a change in lib/ would go unnoticed.)
+Key = hash of the notebook source, every file under lib/ that a kernel can run, the lock file, the profile
+and the resolved parameters. (jupyter-cache hashes code cells only, so a change in lib/ would go unnoticed.)
+The driver-only modules (regression, reports, site, benchmarks, the command line) only read what notebooks
+wrote, so editing them keeps the cache warm; a test keeps every other module and notebook from importing them.
 An entry is a folder holding the executed notebook, figures, the run record and a manifest of
 checksums; an entry whose files do not match its manifest is reported corrupt and re-executed.
 """
@@ -15,11 +17,15 @@ from pathlib import Path
 from offconvex.book.project import Project
 
 KEEP_PER_SLUG = 4  # older entries are pruned; a few let switching profiles stay warm
+DRIVER_ONLY = ("offconvex/__main__.py", "offconvex/cli.py", "offconvex/book/bench.py", "offconvex/book/ensemble.py",
+               "offconvex/book/lock.py", "offconvex/book/mutants.py", "offconvex/book/regress.py",
+               "offconvex/book/report.py", "offconvex/book/seeds.py", "offconvex/book/site.py")
 
 
 def _library_files(project: Project):
     for path in sorted(project.lib.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and ".egg-info" not in str(path):
+        if path.is_file() and "__pycache__" not in path.parts and ".egg-info" not in str(path) \
+                and path.relative_to(project.lib).as_posix() not in DRIVER_ONLY:
             yield path
 
 

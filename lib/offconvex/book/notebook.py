@@ -21,6 +21,7 @@ from offconvex.book.offline_math import CDN_FONT_AWESOME
 from offconvex.book.project import Project, check_profile
 from offconvex.book.provenance import git_commit
 from offconvex.book.style import PNG_METADATA, apply_style
+from offconvex.random import perturb_draws
 
 FIGURE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -39,12 +40,17 @@ class _Session:
 _session: _Session | None = None
 
 
-def start(slug: str, profile: str, seed: int, threads: int | None = None) -> _Session:
-    """Begin a chapter: check the profile, pin threads, make torch deterministic, apply the style."""
+def start(slug: str, profile: str, seed: int, threads: int | None = None, *, perturbation: int = 0) -> _Session:
+    """Begin a chapter: check the profile, pin threads, make torch deterministic, apply the style.
+
+    ``perturbation`` (the notebook's ``PERTURBATION`` parameter) makes the run an ensemble member of
+    ``make baselines``: k > 0 nudges every floating-point draw at the rounding level (offconvex.random).
+    """
     global _session
     check_profile(profile)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"SEED must be an int, got {seed!r}")
+    perturb_draws(perturbation)
     threads = threads or int(os.environ.get("OFFCONVEX_THREADS", "1"))
     import torch
 
@@ -115,12 +121,16 @@ def _figure_html(png: Path, figure_id: str, caption: str, provenance: str) -> st
 
 
 def save_figure(fig, figure_id: str, *, data: dict, caption: str, rtol: float = 1e-9, atol: float = 1e-12,
-                tolerances: dict | None = None, image_rms: float = 1.0) -> None:
+                tolerances: dict | None = None, image_rms: float = 1.0, curves: dict | None = None) -> None:
     """Write ``<id>.png``, a text-free ``<id>.notext.png`` and ``<id>.json`` (the data plotted), then show it.
 
-    ``rtol``/``atol`` say how far a re-run may move the data before CI calls it a regression;
-    ``tolerances`` overrides them per array (``{"loss": (rtol, atol)}``); ``image_rms`` bounds the
-    RMS pixel difference of the text-free image. Tight defaults suit deterministic float64 runs.
+    ``rtol``/``atol`` are the floor of the regression tolerance: how far a value that the rounding
+    ensemble of ``make baselines`` does not move may still differ (closed forms, exact quadrature);
+    ``tolerances`` overrides them per array (``{"loss": (rtol, atol)}``); ``image_rms`` is the floor
+    for the RMS pixel difference of the text-free image. The ensemble's measured spread is added on
+    top (README, "Figure regression"). ``curves`` maps arrays recorded along a run to the array of
+    their steps (``{"loss": "steps"}``) when a stopping rule makes their length run-dependent: they are
+    then compared on a common grid of steps, and the last step as a feature of its own.
     """
     session = _current()
     if not FIGURE_ID.match(figure_id):
@@ -129,6 +139,9 @@ def save_figure(fig, figure_id: str, *, data: dict, caption: str, rtol: float = 
         raise ValueError(f"figure id {figure_id!r} saved twice in {session.slug}")
     if not data:
         raise ValueError(f"figure {figure_id!r} needs the data it plots (data={{...}}) for regression")
+    for name, steps in (curves or {}).items():
+        if name not in data or steps not in data:
+            raise ValueError(f"figure {figure_id!r}: curve {name!r} over {steps!r} names an array not in data")
     record = {
         "id": figure_id,
         "caption": caption,
@@ -142,6 +155,8 @@ def save_figure(fig, figure_id: str, *, data: dict, caption: str, rtol: float = 
         },
         "data": to_jsonable(data),
     }
+    if curves:
+        record["curves"] = dict(curves)
     png = session.out / f"{figure_id}.png"
     fig.savefig(png, metadata=PNG_METADATA)
     _hide_text(fig)

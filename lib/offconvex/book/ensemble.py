@@ -1,0 +1,157 @@
+"""Ensemble consistency: what a figure says, and how far rounding alone moves it (README, "Figure regression").
+
+The idea is the climate modellers' ensemble consistency test (CESM-ECT): instead of asking for bitwise
+identical output, run the accepted code several times with its floating-point draws nudged at the
+rounding level (``PERTURBATION = 1, 2, ...``, see ``offconvex.random``), record how far each feature of
+each figure moves, and accept a new run whose features stay within a margin of that spread.
+
+Pure functions over the JSON records that ``book.save_figure`` and ``book.claim`` write:
+``features`` turns a figure into named arrays on fixed grids (curves whose length depends on a
+stopping rule are interpolated on a common grid of steps, their last step kept as a feature of its
+own); ``spread`` measures the ensemble; ``excess`` says, per feature, how far a new value lies outside
+the accepted band, in units of the ensemble's spread.
+"""
+
+import math
+
+import numpy as np
+
+MARGIN = 4.0  # accepted band: MARGIN x the ensemble's spread, plus the figure's floor (README: how it was chosen)
+SPREAD_DIGITS = 3  # spreads are measurements; stored rounded up to this many significant digits
+
+
+def flatten(data: dict, prefix: str = "") -> dict:
+    """Nested dicts of arrays as one level: ``{"a": {"b": x}}`` -> ``{"a/b": x}``."""
+    flat = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, name + "/"))
+        else:
+            flat[name] = value
+    return flat
+
+
+def numeric(value) -> np.ndarray | None:
+    """The value as a float array, or None when it is not numbers (strings, ragged lists)."""
+    if isinstance(value, str) or value is None:
+        return None
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    return array
+
+
+def on_grid(steps, values, grid) -> np.ndarray:
+    """``values`` (T,) or (T, k) recorded at ``steps``, linearly interpolated on ``grid``; held constant
+    beyond the last step (the run has stopped: its curve ends at the value it stopped with)."""
+    steps, values, grid = np.asarray(steps, float), np.asarray(values, float), np.asarray(grid, float)
+    if values.ndim == 1:
+        return np.interp(grid, steps, values)
+    columns = values.reshape(len(steps), -1)
+    return np.stack([np.interp(grid, steps, column) for column in columns.T], axis=1).reshape(
+        (len(grid),) + values.shape[1:])
+
+
+def last_step_name(steps_name: str) -> str:
+    return f"{steps_name}[last]"
+
+
+def features(record: dict, grids: dict | None = None) -> dict:
+    """What a figure says, by name: its arrays, its curves on ``grids``, its curves' last steps.
+
+    ``grids`` maps each steps array named in ``record["curves"]`` to the grid its curves are compared on;
+    without it, a curve's own steps are its grid.
+    """
+    data, curves = flatten(record["data"]), record.get("curves", {})
+    steps_names = set(curves.values())
+    found = {}
+    for name, value in data.items():
+        if name in curves:
+            steps = data[curves[name]]
+            grid = (grids or {}).get(curves[name], steps)
+            found[name] = on_grid(steps, value, grid)
+        elif name in steps_names:
+            found[last_step_name(name)] = np.asarray(value, float)[-1:]
+        else:
+            array = numeric(value)
+            found[name] = value if array is None else array
+    return found
+
+
+def common_grids(records: list[dict]) -> dict:
+    """For each steps array of the records' curves, the union of the steps every record reached."""
+    names = set(records[0].get("curves", {}).values())
+    return {name: np.unique(np.concatenate([np.asarray(flatten(r["data"])[name], float) for r in records]))
+            for name in sorted(names)}
+
+
+def _abs_difference(reference: np.ndarray, member: np.ndarray) -> np.ndarray:
+    both_nan = np.isnan(reference) & np.isnan(member)
+    one_nan = np.isnan(reference) ^ np.isnan(member)
+    with np.errstate(invalid="ignore"):
+        difference = np.abs(member - reference)
+    difference[both_nan] = 0.0
+    difference[one_nan] = np.inf
+    return difference
+
+
+def round_up(values: np.ndarray, digits: int = SPREAD_DIGITS) -> np.ndarray:
+    """Positive values rounded up to ``digits`` significant digits (a stored spread never shrinks)."""
+    values = np.asarray(values, float)
+    out = values.copy()
+    finite = np.isfinite(values) & (values > 0)
+    exponent = np.floor(np.log10(values[finite])) - (digits - 1)
+    out[finite] = np.ceil(values[finite] / 10.0**exponent) * 10.0**exponent
+    return out
+
+
+class ShapeMismatch(ValueError):
+    """A member's feature has another shape than the reference's: declare it as a curve."""
+
+
+def spread(reference: dict, members: list[dict]) -> dict:
+    """Per feature, the largest distance of any member from the reference (elementwise).
+
+    Non-numeric features must agree across members; a feature that is NaN in some runs and not in
+    others gets an infinite spread there (the ensemble accepts either).
+    """
+    result = {}
+    for name, value in reference.items():
+        if not isinstance(value, np.ndarray):
+            continue
+        distance = np.zeros(value.shape)
+        for index, member in enumerate(members, 1):
+            other = member.get(name)
+            if not isinstance(other, np.ndarray):
+                raise ShapeMismatch(f"{name}: not produced by ensemble member {index}")
+            if other.shape != value.shape:
+                raise ShapeMismatch(f"{name}: shape {other.shape} in ensemble member {index}, {value.shape} "
+                                    f"in the published run")
+            distance = np.maximum(distance, _abs_difference(value, other))
+        result[name] = distance
+    return result
+
+
+def band(reference: np.ndarray, spread_values: np.ndarray, margin: float, rtol: float, atol: float) -> np.ndarray:
+    """Accepted distance from the reference: ``margin`` x spread plus the floor ``atol + rtol |reference|``."""
+    with np.errstate(invalid="ignore"):
+        return margin * spread_values + atol + rtol * np.nan_to_num(np.abs(reference))
+
+
+def excess(reference: np.ndarray, value: np.ndarray, spread_values: np.ndarray, margin: float, rtol: float,
+           atol: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(ratio, outside)``: distance in units of the spread (inf where the spread is 0), and which
+    elements lie outside the accepted band."""
+    distance = _abs_difference(reference, value)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(distance == 0, 0.0, distance / spread_values)
+        outside = distance > band(reference, spread_values, margin, rtol, atol)
+    return ratio, outside
+
+
+def describe_ratio(ratio: float) -> str:
+    if math.isinf(ratio):
+        return "the ensemble never moved it"
+    return f"{ratio:.3g}x the ensemble's spread"
