@@ -7,12 +7,13 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 PROFILE ?= book
 
-.PHONY: help install book test bench baselines seeds serve clean lock lint
+.PHONY: help install book test bench baselines mutants seeds serve clean lock lint
 
 help:
 	@echo "make book       execute every notebook (profile $(PROFILE)), write the report, build _build/html"
 	@echo "make test       unit tests + notebook execution + figure/claim regression (what CI runs)"
-	@echo "make baselines  regenerate tests/baselines from the book profile and print what changed"
+	@echo "make baselines  regenerate tests/baselines from the book profile and its rounding ensemble"
+	@echo "make mutants    apply small real changes (lr x1.01, ...) and report which the regression catches"
 	@echo "make seeds      run the book profile at SEEDS (default 1 2): which claims depend on the seed"
 	@echo "make bench      time the book cold, warm and in the smoke profile -> _build/bench.json"
 	@echo "make serve      preview _build/html on http://127.0.0.1:8000"
@@ -39,6 +40,9 @@ test: $(STAMP)
 
 baselines: $(STAMP)
 	$(PY) -m offconvex baselines --jobs $(JOBS) $(SLUGS)
+
+mutants: $(STAMP)
+	$(PY) -m offconvex mutants --jobs $(JOBS) $(SLUGS)
 
 SEEDS ?= 1 2
 seeds: $(STAMP)

@@ -4,7 +4,18 @@ import json
 
 import matplotlib.pyplot as plt
 import numpy as np
-from offconvex.book.regress import check_slug, compare_claims, compare_figure, compare_image, compare_values
+import pytest
+from offconvex.book import ensemble
+from offconvex.book.regress import (
+    check_slug,
+    claims_baseline,
+    compare_claims,
+    compare_figure,
+    compare_image,
+    compare_values,
+    figure_baseline,
+    held_out_margins,
+)
 
 
 def figure(values, rtol=1e-9, atol=1e-12, arrays=None):
@@ -35,6 +46,103 @@ def test_claims_must_hold_keep_status_and_numbers():
     assert any("claim has no baseline" in p for p in compare_claims([], base, 1e-6, 1e-9))
 
 
+def _claim(status, x, text="t"):
+    return {"text": text, "passed": status == "pass", "status": status, "measured": {"x": x, "n": 3}}
+
+
+def test_claims_baseline_records_the_ensemble_and_names_rounding_sensitive_claims():
+    reference = [_claim("pass", 1.0), _claim("not-reproduced", 0.2, "u")]
+    members = [[_claim("pass", 1.01), _claim("pass", 0.21, "u")], [_claim("pass", 0.99), _claim("not-reproduced", 0.2, "u")]]
+    baseline, sensitive = claims_baseline(reference, members, margin=4.0)
+    assert sensitive == ["u"] and baseline[1]["ensemble"]["statuses"] == ["not-reproduced", "pass"]
+    assert baseline[0]["ensemble"]["spread"] == {"x": pytest.approx(0.01)} and "n" not in baseline[0]["ensemble"]["spread"]
+    # either verdict of the sensitive claim is accepted; numbers within 4x the spread are, beyond are not
+    assert compare_claims(baseline, [_claim("pass", 1.03), _claim("pass", 0.2, "u")], 1e-6, 1e-9) == []
+    problems = compare_claims(baseline, [_claim("pass", 1.05), _claim("pass", 0.2, "u")], 1e-6, 1e-9)
+    assert len(problems) == 1 and "5x the ensemble's spread" in problems[0]
+    moved = compare_claims(baseline, [_claim("pass", 1.0), {**_claim("pass", 0.2, "u"), "measured": {"x": 0.2, "n": 4}}],
+                           1e-6, 1e-9)
+    assert len(moved) == 1 and "the ensemble never moved it" in moved[0]
+
+
+def _record(values, steps=None, figure_id="fig1"):
+    record = {"id": figure_id, "tolerance": {"rtol": 1e-9, "atol": 1e-12, "arrays": {}, "image_rms": 1.0},
+              "data": {"y": values, "label": "a"}}
+    if steps is not None:
+        record["data"]["steps"] = steps
+        record["curves"] = {"y": "steps"}
+    return record
+
+
+def test_ensemble_baseline_accepts_a_wobble_and_names_a_change_in_spreads(tmp_path):
+    _png(tmp_path / "a.png", 1.0)
+    reference = _record([1.0, 2.0, 3.0])
+    members = [_record([1.0, 2.0 + 1e-6, 3.0]), _record([1.0, 2.0 - 2e-6, 3.0])]
+    baseline, envelope = figure_baseline(reference, members, tmp_path / "a.png", [tmp_path / "a.png"] * 2, margin=4.0)
+    assert baseline["ensemble"]["spread"]["y"] == pytest.approx([0.0, 2e-6, 0.0], rel=0.01, abs=0)
+    assert envelope is None and "image" not in baseline["ensemble"]  # identical images: compared by RMS
+    assert compare_figure(baseline, _record([1.0, 2.0 + 7e-6, 3.0])) == []  # 3.5 spreads: a wobble
+    problems = compare_figure(baseline, _record([1.0, 2.0 + 2e-5, 3.0]))
+    assert len(problems) == 1 and "9.95x the ensemble's spread" in problems[0]
+    still = compare_figure(baseline, _record([1.0, 2.0, 3.0 + 1e-6]))  # a value rounding never moved
+    assert len(still) == 1 and "y[2]" in still[0] and "never moved it" in still[0]
+
+
+def test_curves_of_run_dependent_length_are_compared_on_a_common_grid(tmp_path):
+    _png(tmp_path / "a.png", 1.0)
+    reference = _record([0.0, 1.0, 2.0, 2.0], steps=[0, 50, 100, 150])
+    members = [_record([0.0, 1.1, 2.0], steps=[0, 50, 100]),
+               _record([0.0, 0.9, 1.9, 2.0, 2.0], steps=[0, 50, 100, 150, 200])]
+    baseline, _ = figure_baseline(reference, members, tmp_path / "a.png", [tmp_path / "a.png"] * 2, margin=4.0)
+    assert baseline["ensemble"]["grids"] == {"steps": [0.0, 50.0, 100.0, 150.0, 200.0]}
+    assert baseline["ensemble"]["spread"]["steps[last]"] == [50.0]
+    assert compare_figure(baseline, _record([0.0, 1.05, 2.0], steps=[0, 50, 100])) == []  # stops a record earlier
+    problems = compare_figure(baseline, _record([0.0, 2.0, 2.0], steps=[0, 50, 100]))  # rises twice as fast
+    assert problems and problems[0].startswith("array y[1]")
+    assert "shape" in compare_figure(baseline, {**_record([1.0]), "curves": {}})[0] or \
+        "curves" in compare_figure(baseline, {**_record([1.0]), "curves": {}})[0]
+
+
+def test_a_stopping_rule_without_declared_curves_is_a_clear_error(tmp_path):
+    from offconvex.book.project import BookError
+
+    _png(tmp_path / "a.png", 1.0)
+    with pytest.raises(BookError, match=r"declare it with save_figure\(\.\.\., curves="):
+        figure_baseline(_record([1.0, 2.0]), [_record([1.0, 2.0, 3.0])], tmp_path / "a.png", [tmp_path / "a.png"], 4.0)
+
+
+def test_pixel_envelope_accepts_the_ensembles_wobble_and_catches_a_moved_curve(tmp_path):
+    from offconvex.book.regress import compare_envelope, write_png
+
+    for name, slope in [("ref", 1.0), ("m1", 1.01), ("m2", 0.99), ("m3", 1.005), ("new", 0.995), ("moved", 1.3)]:
+        _png(tmp_path / f"{name}.png", slope)
+    baseline, envelope = figure_baseline(_record([1.0]), [_record([1.0])] * 3, tmp_path / "ref.png",
+                                         [tmp_path / f"m{i}.png" for i in (1, 2, 3)], margin=4.0)
+    assert envelope is not None and len(baseline["ensemble"]["image"]["held_out_pixels"]) == 3
+    write_png(envelope[0], tmp_path / "fig1.low.png")
+    write_png(envelope[1], tmp_path / "fig1.high.png")
+    allowed = baseline["ensemble"]["image"]["allowed_pixels"]
+    assert compare_envelope(tmp_path, "fig1", tmp_path / "new.png", allowed, tmp_path / "diff") is None
+    message = compare_envelope(tmp_path, "fig1", tmp_path / "moved.png", allowed, tmp_path / "diff")
+    assert message.startswith("image:") and "outside the ensemble's envelope" in message
+    assert (tmp_path / "diff" / "fig1-outside-envelope.png").exists()
+
+
+def test_held_out_margins_measure_what_each_member_needs():
+    reference = {"y": np.array([0.0, 0.0])}
+    members = [{"y": np.array([1.0, 0.0])}, {"y": np.array([2.0, 0.0])}, {"y": np.array([0.5, 0.0])}]
+    needed = held_out_margins(reference, members, lambda name: (0.0, 0.0))
+    assert needed == [0.5, 2.0, 0.25]  # member 2 (2.0) lies 2x beyond the others' spread (1.0)
+    assert held_out_margins(reference, [{"y": np.array([0.0, 1e-3])}, {"y": np.array([0.0, 0.0])}],
+                            lambda name: (0.0, 1e-6))[0] == float("inf")
+
+
+def test_round_up_never_shrinks_a_spread():
+    values = np.array([1.234567e-7, 9.9999e3, 0.0])
+    rounded = ensemble.round_up(values)
+    assert (rounded >= values).all() and rounded[0] == 1.24e-7 and rounded[2] == 0.0
+
+
 def _png(path, slope):
     fig, ax = plt.subplots(figsize=(3, 2))
     ax.plot([0, 1], [0, slope])
@@ -61,7 +169,6 @@ def test_missing_and_corrupt_baselines_say_what_to_do(scratch_project):
     (scratch_project.figures / "x" / "fig1.json").write_text(json.dumps(figure([1.0])))
     scratch_project.runs.mkdir(parents=True)
     (scratch_project.runs / "x.json").write_text(json.dumps({"profile": "book"}))
-    import pytest
     from offconvex.book.project import BookError
 
     with pytest.raises(BookError, match="corrupt baseline .*regenerate it with `make baselines`"):
@@ -74,13 +181,20 @@ def test_check_uses_the_cached_book_run_after_a_smoke_run_and_refuses_stale_runs
     from offconvex.book.runner import run
 
     body = ('import numpy as np\nimport matplotlib.pyplot as plt\nfrom offconvex import book\n'
-            'book.start("toy", PROFILE, SEED)\nfig, ax = plt.subplots()\nax.plot([1, SCALE])\n'
-            'book.save_figure(fig, "fig1", data={"y": np.array([1.0, SCALE])}, caption="A line.")\n')
-    scratch_project.notebook("toy").write_text(toy_notebook(body))
-    assert update_baselines(scratch_project, ["toy"], 1) == 0
+            'from offconvex.random import rng\n'
+            'book.start("toy", PROFILE, SEED, perturbation=PERTURBATION)\nfig, ax = plt.subplots()\n'
+            'y = np.array([1.0, SCALE]) + rng(SEED, "noise").normal(size=2)\nax.plot(y)\n'
+            'book.save_figure(fig, "fig1", data={"y": y}, caption="A line.")\n')
+    parameters = 'PROFILE = "book"\nSEED = 0\nPERTURBATION = 0\nSCALE = 2.0\n'
+    scratch_project.notebook("toy").write_text(toy_notebook(body, parameters))
+    assert update_baselines(scratch_project, ["toy"], 1, members=2, echo=lambda *a, **k: None) == 0
+    summary = json.loads((scratch_project.baselines / "toy" / "ensemble.json").read_text())
+    assert summary["members"] == 2 and len(summary["figures"]["fig1"]["held_out_margin"]) == 2
+    spread = json.loads((scratch_project.baselines / "toy" / "fig1.json").read_text())["ensemble"]["spread"]["y"]
+    assert 0 < max(spread) < 1e-10  # the members moved the draws at the rounding level, no more
     assert check_slug(scratch_project, "toy") == []
     assert run(scratch_project, ["toy"], "smoke", echo=lambda *a, **k: None)[0].ok
     assert check_slug(scratch_project, "toy") == []  # compared with the cached book run, not the smoke run
-    scratch_project.notebook("toy").write_text(toy_notebook(body.replace("A line.", "A changed line.")))
+    scratch_project.notebook("toy").write_text(toy_notebook(body.replace("A line.", "A changed line."), parameters))
     assert check_slug(scratch_project, "toy") == [
         "last run of toy used profile smoke and no such book run is cached: run `python -m offconvex run toy`"]

@@ -1,7 +1,6 @@
 """The runner: validation before anything runs, failure isolation, the content-keyed cache."""
 
 import json
-
 from pathlib import Path
 
 import pytest

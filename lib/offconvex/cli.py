@@ -11,7 +11,8 @@ EPILOG = """examples:
   python -m offconvex book                             run + report + jupyter-book build
   python -m offconvex run --scheduler tcp://host:8786  execute on a Dask cluster (see README)
   python -m offconvex check                            regress figures and claims against tests/baselines
-  python -m offconvex baselines SLUG                   regenerate baselines, print what changed
+  python -m offconvex baselines SLUG                   regenerate baselines with their rounding ensemble
+  python -m offconvex mutants SLUG                     which small real changes the regression catches
   python -m offconvex seeds --seeds 1 2                which claims change verdict at other seeds
 """
 
@@ -46,9 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(book)
     check = commands.add_parser("check", help="compare figures and claims of the last book run with baselines")
     check.add_argument("slugs", nargs="*", metavar="SLUG")
-    baselines = commands.add_parser("baselines", help="regenerate tests/baselines from the book profile")
+    baselines = commands.add_parser("baselines", help="regenerate tests/baselines from the book profile and its "
+                                                      "rounding ensemble")
     baselines.add_argument("slugs", nargs="*", metavar="SLUG")
     baselines.add_argument("--jobs", "-j", type=int, default=None)
+    baselines.add_argument("--members", type=int, default=None,
+                           help="rounding-perturbed runs besides the published one (default: 7)")
+    mutants = commands.add_parser("mutants", help="apply small real changes; report which the regression catches")
+    mutants.add_argument("slugs", nargs="*", metavar="SLUG")
+    mutants.add_argument("--jobs", "-j", type=int, default=None)
     commands.add_parser("report", help="write the generated pages (report, gallery, stubs) from the run records")
     bench = commands.add_parser("bench", help="time the book cold, warm and smoke -> _build/bench.json")
     bench.add_argument("--jobs", "-j", type=int, default=2)
@@ -81,9 +88,13 @@ def main(argv=None) -> int:
 
             return check_all(project, args.slugs)
         if args.command == "baselines":
-            from offconvex.book.regress import update_baselines
+            from offconvex.book.regress import DEFAULT_MEMBERS, update_baselines
 
-            return update_baselines(project, args.slugs, args.jobs)
+            return update_baselines(project, args.slugs, args.jobs, args.members or DEFAULT_MEMBERS)
+        if args.command == "mutants":
+            from offconvex.book.mutants import study
+
+            return study(project, args.slugs, args.jobs)
         if args.command == "report":
             from offconvex.book.site import write_pages
 

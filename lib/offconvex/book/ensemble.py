@@ -87,23 +87,29 @@ def common_grids(records: list[dict]) -> dict:
             for name in sorted(names)}
 
 
-def _abs_difference(reference: np.ndarray, member: np.ndarray) -> np.ndarray:
+def distance(reference: np.ndarray, member: np.ndarray) -> np.ndarray:
+    """|member - reference| elementwise; 0 where both are NaN, inf where only one is."""
+    reference, member = np.asarray(reference, float), np.asarray(member, float)
     both_nan = np.isnan(reference) & np.isnan(member)
     one_nan = np.isnan(reference) ^ np.isnan(member)
     with np.errstate(invalid="ignore"):
-        difference = np.abs(member - reference)
+        difference = np.array(np.abs(member - reference), ndmin=1).reshape(reference.shape)
     difference[both_nan] = 0.0
     difference[one_nan] = np.inf
     return difference
 
 
 def round_up(values: np.ndarray, digits: int = SPREAD_DIGITS) -> np.ndarray:
-    """Positive values rounded up to ``digits`` significant digits (a stored spread never shrinks)."""
+    """Positive values rounded up to ``digits`` significant digits (a stored spread never shrinks beyond
+    float noise); zero, inf and NaN stay as they are."""
     values = np.asarray(values, float)
     out = values.copy()
-    finite = np.isfinite(values) & (values > 0)
-    exponent = np.floor(np.log10(values[finite])) - (digits - 1)
-    out[finite] = np.ceil(values[finite] / 10.0**exponent) * 10.0**exponent
+    for index in np.ndindex(values.shape):
+        if not (np.isfinite(values[index]) and values[index] > 0):
+            continue
+        exponent = int(np.floor(np.log10(values[index]))) - (digits - 1)
+        mantissa = int(np.ceil(values[index] / 10.0**exponent * (1 - 1e-12)))
+        out[index] = float(f"{mantissa}e{exponent}")
     return out
 
 
@@ -121,7 +127,7 @@ def spread(reference: dict, members: list[dict]) -> dict:
     for name, value in reference.items():
         if not isinstance(value, np.ndarray):
             continue
-        distance = np.zeros(value.shape)
+        largest = np.zeros(value.shape)
         for index, member in enumerate(members, 1):
             other = member.get(name)
             if not isinstance(other, np.ndarray):
@@ -129,8 +135,8 @@ def spread(reference: dict, members: list[dict]) -> dict:
             if other.shape != value.shape:
                 raise ShapeMismatch(f"{name}: shape {other.shape} in ensemble member {index}, {value.shape} "
                                     f"in the published run")
-            distance = np.maximum(distance, _abs_difference(value, other))
-        result[name] = distance
+            largest = np.maximum(largest, distance(value, other))
+        result[name] = largest
     return result
 
 
@@ -144,10 +150,10 @@ def excess(reference: np.ndarray, value: np.ndarray, spread_values: np.ndarray, 
            atol: float) -> tuple[np.ndarray, np.ndarray]:
     """``(ratio, outside)``: distance in units of the spread (inf where the spread is 0), and which
     elements lie outside the accepted band."""
-    distance = _abs_difference(reference, value)
+    moved = distance(reference, value)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(distance == 0, 0.0, distance / spread_values)
-        outside = distance > band(reference, spread_values, margin, rtol, atol)
+        ratio = np.where(moved == 0, 0.0, moved / spread_values)
+        outside = moved > band(reference, spread_values, margin, rtol, atol)
     return ratio, outside
 
 
@@ -155,3 +161,27 @@ def describe_ratio(ratio: float) -> str:
     if math.isinf(ratio):
         return "the ensemble never moved it"
     return f"{ratio:.3g}x the ensemble's spread"
+
+
+# --- images: a pixel envelope ---------------------------------------------------------------------
+# Where rounding moves a curve, an RMS against one image says little (a jump that comes 50 steps later
+# repaints a whole band). The ensemble's images instead give, per pixel, the darkest and lightest value any
+# member drew there, widened by one pixel each way (a sub-pixel shift re-antialiases a line's edge); a new
+# image is accepted when no more than a measured number of its pixels leave that envelope.
+PIXEL_SLACK = 32  # grey levels (of 255) a pixel may lie beyond the envelope before it counts as outside
+ENVELOPE_RADIUS = 1  # pixels
+
+
+def image_envelope(images: list[np.ndarray], radius: int = ENVELOPE_RADIUS) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel (low, high) over ``images`` (H, W, C uint8), widened by ``radius`` pixels."""
+    from scipy.ndimage import maximum_filter, minimum_filter
+
+    stack = np.stack(images)
+    size = (2 * radius + 1, 2 * radius + 1, 1)
+    return minimum_filter(stack.min(axis=0), size=size), maximum_filter(stack.max(axis=0), size=size)
+
+
+def pixels_outside(image: np.ndarray, low: np.ndarray, high: np.ndarray, slack: int = PIXEL_SLACK) -> np.ndarray:
+    """Boolean (H, W): pixels with a channel more than ``slack`` levels outside [low, high]."""
+    image, low, high = (np.asarray(a, np.int16) for a in (image, low, high))
+    return ((image < low - slack) | (image > high + slack)).any(axis=-1)

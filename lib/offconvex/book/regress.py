@@ -1,22 +1,32 @@
-"""Figure and claim regression against tests/baselines/<slug>/ (DESIGN §3).
+"""Figure and claim regression against tests/baselines/<slug>/ (DESIGN §3, README "Figure regression").
 
-Data first: each figure's JSON against its baseline with the tolerances stored in the baseline.
-Image second: the text-free PNG against the baseline PNG (RMS), so a font change is not a regression
-but a changed curve is; a failing comparison leaves a diff image under _build/regression/<slug>/.
-Claims: none may fail, and each must keep its status and its numbers (within the chapter's loosest
-figure tolerance).
+A baseline is the published (unperturbed) run plus what an ensemble of rounding-perturbed runs of the
+same sources measured (``make baselines``; offconvex.book.ensemble): per feature of each figure, the
+largest distance any member moved from the published run. A new run is accepted when every feature lies
+within ``margin`` x that spread plus the figure's floor (``save_figure``'s rtol/atol), so a wobble that
+another machine's kernels cause passes and a change a reader could see does not; a failure says how many
+spreads away the value lies.
+
+Image second: the text-free PNG against the baseline PNG (RMS, tolerance from the ensemble's own image
+differences, never below the figure's floor), so a plotting change that moves a curve is caught; a failing
+comparison leaves a diff image under _build/regression/<slug>/.
+Claims: none may fail; each keeps a verdict the ensemble showed (a claim whose verdict differs between
+members is rounding-sensitive: either is accepted, and the report says so) and its numbers within the band.
 """
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from offconvex.book import cache
+from offconvex.book import cache, ensemble
 from offconvex.book.project import BookError, Project
 
 DEFAULT_CLAIM_TOLERANCE = (1e-6, 1e-9)
+DEFAULT_MEMBERS = 7  # perturbed runs besides the published one (README: how the size was chosen)
+SUMMARY = "ensemble.json"  # per chapter: the ensemble's size, margin and held-out measurements
 
 
 def _load(path: Path, what: str):
@@ -52,17 +62,54 @@ def compare_values(expected, actual, rtol: float, atol: float, where: str = "") 
             f"({(~close).sum()} of {close.size} values outside rtol={rtol:g}, atol={atol:g})"]
 
 
-def compare_figure(baseline: dict, current: dict) -> list[str]:
-    tolerance = baseline["tolerance"]
-    problems = []
-    for name, expected in baseline["data"].items():
-        if name not in current["data"]:
-            problems.append(f"array {name}: missing from the new run")
+def _floor(tolerance: dict, name: str) -> tuple[float, float]:
+    """The figure's floor for a feature: its array's own (rtol, atol), else the figure's."""
+    arrays = tolerance.get("arrays", {})
+    for key in (name, name.split("/")[0], name.removesuffix("[last]")):
+        if key in arrays:
+            return tuple(arrays[key])
+    return tolerance["rtol"], tolerance["atol"]
+
+
+def compare_features(expected: dict, actual: dict, spreads: dict, margin: float, floor, prefix: str) -> list[str]:
+    """Problems of ``actual`` features against ``expected`` within ``margin`` x spread + floor(name)."""
+    problems = [f"{prefix}{name}: missing from the new run" for name in expected if name not in actual]
+    problems += [f"{prefix}{name}: not in baseline" for name in actual if name not in expected]
+    for name in [n for n in expected if n in actual]:
+        reference, value = expected[name], actual[name]
+        if not isinstance(reference, np.ndarray) or not isinstance(value, np.ndarray):
+            if not isinstance(reference, np.ndarray) and not isinstance(value, np.ndarray) and reference == value:
+                continue
+            problems.append(f"{prefix}{name}: {value!r} != baseline {reference!r}")
             continue
-        rtol, atol = tolerance["arrays"].get(name, (tolerance["rtol"], tolerance["atol"]))
-        problems += [f"array {p}" for p in compare_values(expected, current["data"][name], rtol, atol, name)]
-    problems += [f"array {name}: not in baseline" for name in current["data"] if name not in baseline["data"]]
+        if value.shape != reference.shape:
+            problems.append(f"{prefix}{name}: shape {value.shape} != baseline {reference.shape}")
+            continue
+        spread = np.broadcast_to(np.asarray(spreads.get(name, 0.0), float), reference.shape)
+        ratio, outside = ensemble.excess(reference, value, spread, margin, *floor(name))
+        if not outside.any():
+            continue
+        worst = np.unravel_index(np.argmax(np.where(outside, ratio, -np.inf)), reference.shape)
+        index = f"[{', '.join(map(str, worst))}]" if reference.ndim else ""
+        problems.append(
+            f"{prefix}{name}{index}: {float(value[worst])!r} vs baseline {float(reference[worst])!r}, "
+            f"{ensemble.describe_ratio(float(ratio[worst]))} (accepted: {margin:g}x spread "
+            f"{float(spread[worst]):.3g} + floor; {int(outside.sum())} of {outside.size} values outside)")
     return problems
+
+
+def compare_figure(baseline: dict, current: dict) -> list[str]:
+    """Problems of a figure's data against its baseline (feature by feature, see the module doc)."""
+    block = baseline.get("ensemble", {"margin": 0.0, "spread": {}, "grids": {}})
+    if current.get("curves", {}) != baseline.get("curves", {}):
+        return [f"curves {current.get('curves', {})} != baseline {baseline.get('curves', {})}"]
+    grids = {name: np.asarray(grid, float) for name, grid in block.get("grids", {}).items()}
+    try:
+        expected, actual = ensemble.features(baseline, grids), ensemble.features(current, grids)
+    except (KeyError, ValueError) as error:
+        return [f"cannot put the curves on the baseline's grid ({error})"]
+    return compare_features(expected, actual, block["spread"], block["margin"],
+                            lambda name: _floor(baseline["tolerance"], name), "array ")
 
 
 def compare_image(baseline_png: Path, current_png: Path, rms: float, diff_dir: Path) -> str | None:
@@ -85,6 +132,46 @@ def compare_image(baseline_png: Path, current_png: Path, rms: float, diff_dir: P
     return f"image RMS {result['rms']:.2f} > {rms:g}; diff image {result['diff']}"
 
 
+def read_png(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def write_png(array: np.ndarray, path: Path) -> None:
+    from PIL import Image
+
+    Image.fromarray(np.asarray(array, np.uint8)).save(path, optimize=True)
+
+
+def image_rms(first: Path, second: Path) -> float:
+    """RMS pixel difference of two PNGs of one size (matplotlib's measure); inf when the sizes differ."""
+    from matplotlib.testing.compare import calculate_rms
+
+    a, b = read_png(first).astype(np.int16), read_png(second).astype(np.int16)
+    return float("inf") if a.shape != b.shape else float(calculate_rms(a, b))
+
+
+def compare_envelope(baselines: Path, figure_id: str, current_png: Path, allowed: int, diff_dir: Path) -> str | None:
+    """None when at most ``allowed`` pixels of the new image leave the ensemble's pixel envelope; else a
+    message naming a diff image (outside pixels in red over the new image)."""
+    low, high = read_png(baselines / f"{figure_id}.low.png"), read_png(baselines / f"{figure_id}.high.png")
+    image = read_png(current_png)
+    if image.shape != low.shape:
+        return f"image size {image.shape[1]}x{image.shape[0]} != baseline {low.shape[1]}x{low.shape[0]}"
+    outside = ensemble.pixels_outside(image, low, high)
+    if outside.sum() <= allowed:
+        return None
+    diff_dir.mkdir(parents=True, exist_ok=True)
+    marked = image.copy()
+    marked[outside] = (255, 0, 0)
+    diff = diff_dir / f"{figure_id}-outside-envelope.png"
+    write_png(marked, diff)
+    return (f"image: {int(outside.sum())} pixels outside the ensemble's envelope (accepted: {allowed}, "
+            f"{ensemble.PIXEL_SLACK} grey levels beyond it); diff image {diff}")
+
+
 def claims_tolerance(figures: list[dict]) -> tuple[float, float]:
     if not figures:
         return DEFAULT_CLAIM_TOLERANCE
@@ -92,26 +179,43 @@ def claims_tolerance(figures: list[dict]) -> tuple[float, float]:
             max(DEFAULT_CLAIM_TOLERANCE[1], *(f["tolerance"]["atol"] for f in figures)))
 
 
+def claim_features(claim: dict) -> dict:
+    return ensemble.features({"data": claim["measured"]})
+
+
 def compare_claims(baseline: list, current: list, rtol: float, atol: float) -> list[str]:
+    """None may fail; each keeps a verdict and numbers the ensemble accepted (matched by position when
+    the list keeps its length, as the seed sweep does; a claim's text may render a measured number)."""
     problems = [f"claim fails: {c['text']!r} ({c['measured']})" for c in current if c["status"] == "fail"]
-    old = {c["text"]: c for c in baseline}
-    new = {c["text"]: c for c in current}
-    problems += [f"claim removed: {text!r}" for text in old.keys() - new.keys()]
-    problems += [f"claim has no baseline: {text!r}" for text in new.keys() - old.keys()]
-    for text in old.keys() & new.keys():
-        if old[text]["status"] != new[text]["status"]:
-            problems.append(f"claim {text!r} changed from {old[text]['status']} to {new[text]['status']}")
-        problems += [f"claim {text!r}: {p}"
-                     for p in compare_values(old[text]["measured"], new[text]["measured"], rtol, atol)]
+    if len(baseline) != len(current):
+        old, new = {c["text"] for c in baseline}, {c["text"] for c in current}
+        problems += [f"claim removed: {text!r}" for text in sorted(old - new)]
+        problems += [f"claim has no baseline: {text!r}" for text in sorted(new - old)]
+        return problems or [f"{len(current)} claims recorded, baseline has {len(baseline)}"]
+    for old, new in zip(baseline, current, strict=True):
+        block = old.get("ensemble", {})
+        texts = block.get("texts", [old["text"]])
+        if new["text"] not in texts:
+            problems.append(f"claim text changed: {new['text']!r} (baseline {old['text']!r})")
+        statuses = block.get("statuses", [old["status"]])
+        if new["status"] not in statuses:
+            problems.append(f"claim {old['text']!r} changed from {old['status']} to {new['status']}")
+        try:
+            expected, actual = claim_features(old), claim_features(new)
+        except (KeyError, ValueError) as error:
+            problems.append(f"claim {old['text']!r}: numbers not comparable ({error})")
+            continue
+        problems += compare_features(expected, actual, block.get("spread", {}), block.get("margin", 0.0),
+                                     lambda name: (rtol, atol), f"claim {old['text']!r}: ")
     return problems
 
 
-def _current_book_key(project: Project, slug: str) -> str | None:
+def _current_book_key(project: Project, slug: str, overrides: dict | None = None) -> str | None:
     """Cache key of a book-profile run of the current sources with default parameters."""
     from offconvex.book.runner import plan
 
     try:
-        return plan(project, [slug], "book", {})[0].key
+        return plan(project, [slug], "book", overrides or {})[0].key
     except BookError:  # no notebook source: only the published run can be checked
         return None
 
@@ -131,6 +235,40 @@ def _book_run_figures(project: Project, slug: str) -> tuple[Path | None, str | N
     return None, f"{why} and no such book run is cached: run `python -m offconvex run {slug}`"
 
 
+def figure_ids(folder: Path) -> list[str]:
+    return sorted(p.stem for p in folder.glob("*.json") if p.name not in ("claims.json", SUMMARY))
+
+
+def check_figures(baselines: Path, figures: Path, diff_dir: Path) -> list[str]:
+    """Every problem of the figures and claims in ``figures`` against the baseline folder."""
+    problems = []
+    baseline_ids, current_ids = figure_ids(baselines), figure_ids(figures)
+    problems += [f"{i}: figure not produced" for i in baseline_ids if i not in current_ids]
+    problems += [f"{i}: no baseline (run `make baselines SLUGS={baselines.name}`)" for i in current_ids
+                 if i not in baseline_ids]
+    compared = []
+    for figure_id in sorted(set(baseline_ids) & set(current_ids)):
+        baseline = _load(baselines / f"{figure_id}.json", "baseline")
+        compared.append(baseline)
+        problems += [f"{figure_id}: {p}" for p in compare_figure(baseline, _load(figures / f"{figure_id}.json", "figure"))]
+        if not (baselines / f"{figure_id}.png").exists():
+            problems.append(f"{figure_id}: missing baseline image (run `make baselines SLUGS={baselines.name}`)")
+            continue
+        envelope = baseline.get("ensemble", {}).get("image")
+        current_png = figures / f"{figure_id}.notext.png"
+        if envelope is not None:
+            image = compare_envelope(baselines, figure_id, current_png, envelope["allowed_pixels"], diff_dir)
+        else:
+            image = compare_image(baselines / f"{figure_id}.png", current_png, baseline["tolerance"]["image_rms"],
+                                  diff_dir)
+        if image:
+            problems.append(f"{figure_id}: {image}")
+    claims = _load(figures / "claims.json", "claims") if (figures / "claims.json").exists() else []
+    baseline_claims = _load(baselines / "claims.json", "baseline") if (baselines / "claims.json").exists() else []
+    problems += compare_claims(baseline_claims, claims, *claims_tolerance(compared))
+    return problems
+
+
 def check_slug(project: Project, slug: str) -> list[str]:
     """Every regression problem of one chapter's last run (empty when it matches its baselines)."""
     baselines = project.baselines / slug
@@ -139,28 +277,7 @@ def check_slug(project: Project, slug: str) -> list[str]:
     figures, problem = _book_run_figures(project, slug)
     if problem:
         return [problem]
-    problems = []
-    baseline_ids = sorted(p.stem for p in baselines.glob("*.json") if p.name != "claims.json")
-    current_ids = sorted(p.stem for p in figures.glob("*.json") if p.name != "claims.json")
-    problems += [f"{i}: figure not produced" for i in baseline_ids if i not in current_ids]
-    problems += [f"{i}: no baseline (run `make baselines SLUGS={slug}`)" for i in current_ids
-                 if i not in baseline_ids]
-    compared = []
-    for figure_id in sorted(set(baseline_ids) & set(current_ids)):
-        baseline = _load(baselines / f"{figure_id}.json", "baseline")
-        compared.append(baseline)
-        problems += [f"{figure_id}: {p}" for p in compare_figure(baseline, _load(figures / f"{figure_id}.json", "figure"))]
-        if not (baselines / f"{figure_id}.png").exists():
-            problems.append(f"{figure_id}: missing baseline image (run `make baselines SLUGS={slug}`)")
-            continue
-        image = compare_image(baselines / f"{figure_id}.png", figures / f"{figure_id}.notext.png",
-                              baseline["tolerance"]["image_rms"], project.build / "regression" / slug)
-        if image:
-            problems.append(f"{figure_id}: {image}")
-    claims = _load(figures / "claims.json", "claims") if (figures / "claims.json").exists() else []
-    baseline_claims = _load(baselines / "claims.json", "baseline") if (baselines / "claims.json").exists() else []
-    problems += compare_claims(baseline_claims, claims, *claims_tolerance(compared))
-    return problems
+    return check_figures(baselines, figures, project.build / "regression" / slug)
 
 
 def check_all(project: Project, slugs: list[str] | None) -> int:
@@ -175,39 +292,190 @@ def check_all(project: Project, slugs: list[str] | None) -> int:
     return 1 if failures else 0
 
 
-def _describe_change(old_dir: Path, new_dir: Path, figure_id: str) -> str:
-    if not (old_dir / f"{figure_id}.json").exists():
-        return "new"
-    old, new = _load(old_dir / f"{figure_id}.json", "baseline"), _load(new_dir / f"{figure_id}.json", "figure")
-    changes = compare_values(old["data"], new["data"], 0.0, 0.0)
-    if old["tolerance"] != new["tolerance"]:
-        changes.append(f"tolerance {old['tolerance']} -> {new['tolerance']}")
-    return "unchanged" if not changes else "; ".join(changes[:6]) + (" ..." if len(changes) > 6 else "")
+# --- making baselines from an ensemble ------------------------------------------------------------
+
+def figure_baseline(reference: dict, members: list[dict], reference_png: Path, member_pngs: list[Path],
+                    margin: float) -> tuple[dict, tuple | None]:
+    """The baseline of one figure: the published run's record plus its ensemble's spread per feature;
+    and the pixel envelope ``(low, high)`` of its text-free images when rounding changed any of them."""
+    records = [reference, *members]
+    grids = ensemble.common_grids(records)
+    reference_features = ensemble.features(reference, grids)
+    member_features = [ensemble.features(member, grids) for member in members]
+    try:
+        spreads = ensemble.spread(reference_features, member_features)
+    except ensemble.ShapeMismatch as error:
+        raise BookError(f"figure {reference['id']}: {error}; if a stopping rule sets its length, declare it "
+                        f"with save_figure(..., curves={{NAME: STEPS_NAME}})") from None
+    block = {
+        "members": len(members),
+        "margin": margin,
+        "grids": {name: grid.tolist() for name, grid in grids.items()},
+        "spread": {name: ensemble.round_up(value).tolist() for name, value in spreads.items() if value.any()},
+    }
+    images = [read_png(reference_png), *(read_png(png) for png in member_pngs)]
+    if any(image.shape != images[0].shape for image in images):
+        raise BookError(f"figure {reference['id']}: its image size depends on rounding; fix the figure size")
+    envelope = None
+    if any(not np.array_equal(image, images[0]) for image in images[1:]):
+        envelope = ensemble.image_envelope(images)
+        held_out = [int(ensemble.pixels_outside(images[j], *ensemble.image_envelope(
+            images[:j] + images[j + 1:])).sum()) for j in range(1, len(images))]
+        block["image"] = {"held_out_pixels": held_out, "allowed_pixels": int(np.ceil(margin * max(held_out)))}
+    return dict(reference, ensemble=block), envelope
 
 
-def update_baselines(project: Project, slugs: list[str] | None, jobs: int | None) -> int:
-    """Run the book profile, then replace each chapter's baselines, printing what changed."""
+def claims_baseline(reference: list, members: list[list], margin: float) -> tuple[list, list[str]]:
+    """Claims of the published run with, per claim, the verdicts, texts and spread of its numbers across
+    the ensemble; and the texts of the claims whose verdict differs between members."""
+    for index, member in enumerate(members, 1):
+        if len(member) != len(reference):
+            raise BookError(f"ensemble member {index} records {len(member)} claims, the published run "
+                            f"{len(reference)}: a claim list must not depend on rounding")
+    baseline, sensitive = [], []
+    for position, claim in enumerate(reference):
+        others = [member[position] for member in members]
+        statuses = sorted({claim["status"], *(other["status"] for other in others)})
+        texts = list(dict.fromkeys([claim["text"], *(other["text"] for other in others)]))
+        try:
+            spreads = ensemble.spread(claim_features(claim), [claim_features(other) for other in others])
+        except ensemble.ShapeMismatch as error:
+            raise BookError(f"claim {claim['text']!r}: {error}") from None
+        block = {"statuses": statuses, "margin": margin,
+                 "spread": {name: ensemble.round_up(value).tolist() for name, value in spreads.items() if value.any()}}
+        if len(texts) > 1:
+            block["texts"] = texts
+        if len(statuses) > 1:
+            sensitive.append(claim["text"])
+        baseline.append(dict(claim, ensemble=block))
+    return baseline, sensitive
+
+
+def held_out_margins(reference: dict, members: list[dict], floor) -> list[float]:
+    """For each member, the smallest margin at which the spread of the *other* runs accepts it.
+
+    This is the ensemble's own false-alarm measurement (CESM-ECT's resampling): a margin above every
+    value accepts each held-out member; inf means the member moved a feature, beyond the floor, that no
+    other member moved.
+    """
+    needed = []
+    for held in range(len(members)):
+        spreads = ensemble.spread(reference, members[:held] + members[held + 1:])
+        worst = 0.0
+        for name, spread in spreads.items():
+            beyond = (ensemble.distance(reference[name], members[held][name])
+                      - ensemble.band(reference[name], np.zeros_like(spread), 0.0, *floor(name)))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                margin = np.where(beyond <= 0, 0.0, np.where(spread > 0, beyond / spread, np.inf))
+            worst = max(worst, float(np.nan_to_num(margin, nan=0.0, posinf=np.inf).max(initial=0.0)))
+        needed.append(worst)
+    return needed
+
+
+def _member_figures(project: Project, record: dict) -> Path:
+    return cache.entry_path(project, record["slug"], record["cache_key"]) / "figures"
+
+
+def run_members(project: Project, slugs: list[str], members: int, jobs: int | None, echo=print) -> dict:
+    """Run the book profile with PERTURBATION = 1..members (cached, never published); slug -> records."""
+    from offconvex.book.runner import plan, run
+
+    for job in plan(project, slugs, "book", {}):
+        if "PERTURBATION" not in job.parameters:
+            raise BookError(f"{job.slug} has no PERTURBATION parameter: add `PERTURBATION = 0` to its parameters "
+                            f"cell and pass perturbation=PERTURBATION to book.start")
+    tasks = [(member, slug) for member in range(1, members + 1) for slug in slugs]
+
+    def one(task):
+        member, slug = task
+        return task, run(project, [slug], "book", {"PERTURBATION": member}, 1, publish_outputs=False, echo=echo)[0]
+
+    records = {slug: [None] * members for slug in slugs}
+    with ThreadPoolExecutor(max_workers=max(1, jobs or 1)) as pool:
+        for (member, slug), result in pool.map(one, tasks):
+            if not result.ok:
+                raise BookError(f"ensemble member {member} of {slug} failed: {result.error}")
+            records[slug][member - 1] = result.record
+    return records
+
+
+def update_baselines(project: Project, slugs: list[str] | None, jobs: int | None,
+                     members: int = DEFAULT_MEMBERS, margin: float = ensemble.MARGIN, echo=print) -> int:
+    """Run the book profile and its rounding ensemble, then replace each chapter's baselines, printing
+    what changed in the published run and what the ensemble measured."""
     from offconvex.book.runner import run
 
-    results = run(project, slugs or None, "book", {}, jobs)
+    if members < 2:
+        raise BookError(f"an ensemble needs at least 2 perturbed members, got {members}")
+    results = run(project, slugs or None, "book", {}, jobs, echo=echo)
+    ok = [result for result in results if result.ok]
     for result in results:
         if not result.ok:
-            print(f"skip {result.slug}: the notebook failed, baselines kept")
-            continue
-        source, target = project.figures / result.slug, project.baselines / result.slug
-        failing = [c["text"] for c in result.record["claims"] if c["status"] == "fail"]
-        if failing:
-            print(f"note {result.slug}: {len(failing)} claim(s) fail; CI will stay red until they hold "
-                  f"or are honestly marked not_reproduced")
-        staged = target.with_name(target.name + ".new")
-        shutil.rmtree(staged, ignore_errors=True)
-        staged.mkdir(parents=True)
-        for figure_id in result.record["figures"]:
-            print(f"{result.slug}/{figure_id}: {_describe_change(target, source, figure_id)}")
-            shutil.copyfile(source / f"{figure_id}.json", staged / f"{figure_id}.json")
-            shutil.copyfile(source / f"{figure_id}.notext.png", staged / f"{figure_id}.png")
-        if (source / "claims.json").exists():
-            shutil.copyfile(source / "claims.json", staged / "claims.json")
-        shutil.rmtree(target, ignore_errors=True)
-        staged.rename(target)
-    return 0 if all(result.ok for result in results) else 1
+            echo(f"skip {result.slug}: the notebook failed, baselines kept")
+    member_records = run_members(project, [r.slug for r in ok], members, jobs, echo)
+    for result in ok:
+        _write_chapter_baselines(project, result, member_records[result.slug], margin, echo)
+    return 0 if len(ok) == len(results) else 1
+
+
+def _write_chapter_baselines(project: Project, result, member_records: list[dict], margin: float, echo) -> None:
+    slug = result.slug
+    source, target = project.figures / slug, project.baselines / slug
+    member_dirs = [_member_figures(project, record) for record in member_records]
+    failing = [c["text"] for c in result.record["claims"] if c["status"] == "fail"]
+    if failing:
+        echo(f"note {slug}: {len(failing)} claim(s) fail; CI will stay red until they hold "
+             f"or are honestly marked not_reproduced")
+    staged = target.with_name(target.name + ".new")
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir(parents=True)
+    summary = {"members": len(member_records), "margin": margin, "figures": {}, "claims": {}}
+    compared = []
+    for figure_id in result.record["figures"]:
+        reference = _load(source / f"{figure_id}.json", "figure")
+        members = [_load(folder / f"{figure_id}.json", "ensemble member figure") for folder in member_dirs]
+        baseline, envelope = figure_baseline(reference, members, source / f"{figure_id}.notext.png",
+                                             [folder / f"{figure_id}.notext.png" for folder in member_dirs], margin)
+        if envelope is not None:
+            write_png(envelope[0], staged / f"{figure_id}.low.png")
+            write_png(envelope[1], staged / f"{figure_id}.high.png")
+        compared.append(baseline)
+        grids = {name: np.asarray(grid, float) for name, grid in baseline["ensemble"]["grids"].items()}
+        needed = held_out_margins(ensemble.features(reference, grids),
+                                  [ensemble.features(m, grids) for m in members],
+                                  lambda name, r=reference: _floor(r["tolerance"], name))
+        moved = sorted(baseline["ensemble"]["spread"])
+        summary["figures"][figure_id] = {"held_out_margin": needed, "features_moved": len(moved),
+                                         "features": len(ensemble.features(reference, grids)),
+                                         "image": baseline["ensemble"].get("image")}
+        echo(f"{slug}/{figure_id}: {_describe_change(target, baseline, figure_id)}; ensemble: "
+             f"{len(moved)} of {summary['figures'][figure_id]['features']} features moved by rounding, "
+             f"held-out members need margin {max(needed):.3g} (using {margin:g})")
+        (staged / f"{figure_id}.json").write_text(json.dumps(baseline, indent=1, allow_nan=True))
+        shutil.copyfile(source / f"{figure_id}.notext.png", staged / f"{figure_id}.png")
+    if (source / "claims.json").exists():
+        claims = _load(source / "claims.json", "claims")
+        member_claims = [_load(folder / "claims.json", "ensemble member claims") for folder in member_dirs]
+        baseline_claims, sensitive = claims_baseline(claims, member_claims, margin)
+        rtol, atol = claims_tolerance(compared)
+        needed = [held_out_margins(claim_features(c), [claim_features(m[i]) for m in member_claims],
+                                   lambda name: (rtol, atol)) for i, c in enumerate(claims)]
+        summary["claims"] = {"held_out_margin": [max(column) for column in zip(*needed, strict=True)] if needed else [],
+                             "rounding_sensitive": sensitive}
+        for text in sensitive:
+            echo(f"{slug}: rounding-sensitive claim (verdict differs between ensemble members): {text}")
+        (staged / "claims.json").write_text(json.dumps(baseline_claims, indent=1, allow_nan=True))
+    (staged / SUMMARY).write_text(json.dumps(summary, indent=1))
+    shutil.rmtree(target, ignore_errors=True)
+    staged.rename(target)
+
+
+def _describe_change(old_dir: Path, new: dict, figure_id: str) -> str:
+    if not (old_dir / f"{figure_id}.json").exists():
+        return "new"
+    old = _load(old_dir / f"{figure_id}.json", "baseline")
+    changes = compare_values(old["data"], new["data"], 0.0, 0.0)
+    if old["tolerance"] != new["tolerance"]:
+        changes.append(f"floor {old['tolerance']} -> {new['tolerance']}")
+    text = "unchanged" if not changes else "; ".join(changes[:6]) + (" ..." if len(changes) > 6 else "")
+    return f"published run {text}"

@@ -61,6 +61,7 @@ def write_report(project: Project):
     else:
         lines.append("Every recorded claim of the chapters run so far holds.")
     lines += _seed_section(project, records)
+    lines += _ensemble_section(project, records)
     if records:
         versions = next(iter(records.values()))["versions"]
         lines += ["", "## Environment", "", "| package | version |", "|---|---|"]
@@ -93,6 +94,37 @@ def _seed_section(project: Project, records: dict) -> list[str]:
         for claim in moved:
             verdicts = ", ".join(f"seed {seed} {MARKS[status]}" for seed, status in claim["status"].items())
             lines.append(f"  - {_escape(claim['text'])} ({verdicts})")
+    return lines
+
+
+def _ensemble_section(project: Project, records: dict) -> list[str]:
+    """What the committed baselines' rounding ensembles measured (tests/baselines/<slug>/ensemble.json)."""
+    lines = ["", "## Rounding: the regression ensemble", "",
+             "CI accepts a chapter's figures when every feature lies within a margin of the spread that an",
+             "ensemble of rounding-perturbed runs of the same code showed (`make baselines`; README, \"Figure",
+             "regression\"). *Held-out margin* is the largest margin any member needed to be accepted by the",
+             "spread of the others; it must stay below the margin used. A claim listed as rounding-sensitive",
+             "changed its verdict between members of the ensemble: its verdict at the published run is not",
+             "robust, whatever it says.", "",
+             "| chapter | members | features moved by rounding | held-out margin (figures, claims) | margin |",
+             "|---|---:|---:|---:|---:|"]
+    sensitive = []
+    for slug in records:
+        path = project.baselines / slug / "ensemble.json"
+        if not path.exists():
+            lines.append(f"| {slug} | no ensemble baseline | | | |")
+            continue
+        summary = json.loads(path.read_text())
+        figures = summary["figures"].values()
+        moved = sum(f["features_moved"] for f in figures)
+        total = sum(f["features"] for f in figures)
+        figure_margin = max((max(f["held_out_margin"], default=0.0) for f in figures), default=0.0)
+        claim_margin = max(summary["claims"].get("held_out_margin", []), default=0.0)
+        lines.append(f"| {slug} | {summary['members']} | {moved} of {total} | {figure_margin:.3g}, "
+                     f"{claim_margin:.3g} | {summary['margin']:g} |")
+        sensitive += [(slug, text) for text in summary["claims"].get("rounding_sensitive", [])]
+    lines += ["", "Rounding-sensitive claims:" if sensitive else "No claim changed its verdict within an ensemble.", ""]
+    lines += [f"- **{slug}**: {_escape(text)}" for slug, text in sensitive]
     return lines
 
 
