@@ -148,3 +148,27 @@ def test_kernels_never_inherit_a_fixed_malloc_trim_threshold(monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     env = kernel_environment({"OMP_NUM_THREADS": "1"})
     assert "MALLOC_TRIM_THRESHOLD_" not in env and "MPLBACKEND" not in env and env["OMP_NUM_THREADS"] == "1"
+
+
+def test_pruning_keeps_ensemble_members_apart_from_other_runs(scratch_project, monkeypatch):
+    import json
+    import os
+
+    monkeypatch.setattr(cache, "KEEP_PER_SLUG", 2)
+    monkeypatch.setattr(cache, "KEEP_MEMBERS_PER_SLUG", 3)
+    folder = scratch_project.cache / "toy"
+
+    def entry(name, member, age):
+        path = folder / name
+        path.mkdir(parents=True)
+        (path / "record.json").write_text(json.dumps({"parameters": {"PERTURBATION": member}}))
+        os.utime(path, (1000 - age, 1000 - age))
+        return path
+
+    runs = [entry(f"run{i}", 0, i) for i in range(4)]
+    members = [entry(f"member{i}", i + 1, 10 + i) for i in range(5)]
+    in_flight = folder / ".staging-abc"
+    in_flight.mkdir()
+    cache.prune(scratch_project, "toy", keep=runs[0])
+    assert sorted(p.name for p in folder.iterdir()) == [".staging-abc", "member0", "member1", "member2", "run0", "run1"]
+    assert all(m.exists() for m in members[:3])

@@ -17,6 +17,9 @@ from pathlib import Path
 from offconvex.book.project import Project
 
 KEEP_PER_SLUG = 4  # older entries are pruned; a few let switching profiles stay warm
+# Ensemble members (PERTURBATION > 0, `make baselines`) are kept apart, so that regenerating baselines
+# finds its members and a profile switch does not push them out (7 members, a held-out one, slack).
+KEEP_MEMBERS_PER_SLUG = 12
 DRIVER_ONLY = ("offconvex/__main__.py", "offconvex/cli.py", "offconvex/book/bench.py", "offconvex/book/ensemble.py",
                "offconvex/book/lock.py", "offconvex/book/mutants.py", "offconvex/book/regress.py",
                "offconvex/book/report.py", "offconvex/book/seeds.py", "offconvex/book/site.py")
@@ -73,8 +76,25 @@ def entry_path(project: Project, slug: str, key: str) -> Path:
     return project.cache / slug / key
 
 
+def _is_member(entry: Path) -> bool:
+    try:
+        return json.loads((entry / "record.json").read_text())["parameters"].get("PERTURBATION", 0) > 0
+    except (OSError, ValueError, KeyError, AttributeError, TypeError):
+        return False
+
+
 def prune(project: Project, slug: str, keep: Path) -> None:
-    entries = sorted((p for p in (project.cache / slug).iterdir() if p.is_dir() and p != keep),
+    """Remove old entries: beyond the newest KEEP_PER_SLUG runs and KEEP_MEMBERS_PER_SLUG ensemble members."""
+    # staging folders (".staging-...") belong to runs in flight and are never pruned here
+    entries = sorted((p for p in (project.cache / slug).iterdir()
+                      if p.is_dir() and p != keep and not p.name.startswith(".")),
                      key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in entries[KEEP_PER_SLUG - 1:]:
+    members = [entry for entry in entries if _is_member(entry)]
+    runs = [entry for entry in entries if entry not in members]
+    kept_runs, kept_members = KEEP_PER_SLUG - 1, KEEP_MEMBERS_PER_SLUG - 1
+    if _is_member(keep):
+        kept_runs, kept_members = KEEP_PER_SLUG, KEEP_MEMBERS_PER_SLUG - 1
+    else:
+        kept_members = KEEP_MEMBERS_PER_SLUG
+    for old in runs[kept_runs:] + members[kept_members:]:
         shutil.rmtree(old, ignore_errors=True)
