@@ -71,10 +71,19 @@ def _floor(tolerance: dict, name: str) -> tuple[float, float]:
     return tolerance["rtol"], tolerance["atol"]
 
 
-def compare_features(expected: dict, actual: dict, spreads: dict, margin: float, floor, prefix: str) -> list[str]:
-    """Problems of ``actual`` features against ``expected`` within ``margin`` x spread + floor(name)."""
+def compare_features(expected: dict, actual: dict, spreads: dict, margin: float, floor, prefix: str,
+                     pooling: dict | None = None) -> list[str]:
+    """Problems of ``actual`` features against ``expected`` within ``margin`` x pooled spread + floor(name).
+
+    ``spreads`` holds the ensemble's raw spread of the features it moved; ``pooling`` the baseline's
+    window and pool (ensemble.effective_spread)."""
+    pooling = pooling or {}
     problems = [f"{prefix}{name}: missing from the new run" for name in expected if name not in actual]
     problems += [f"{prefix}{name}: not in baseline" for name in actual if name not in expected]
+    numeric = {name: value for name, value in expected.items() if isinstance(value, np.ndarray)}
+    judged = ensemble.effective_spread(
+        {name: np.broadcast_to(np.asarray(spreads.get(name, 0.0), float), value.shape) for name, value in numeric.items()},
+        numeric, **pooling)
     for name in [n for n in expected if n in actual]:
         reference, value = expected[name], actual[name]
         if not isinstance(reference, np.ndarray) or not isinstance(value, np.ndarray):
@@ -85,7 +94,7 @@ def compare_features(expected: dict, actual: dict, spreads: dict, margin: float,
         if value.shape != reference.shape:
             problems.append(f"{prefix}{name}: shape {value.shape} != baseline {reference.shape}")
             continue
-        spread = np.broadcast_to(np.asarray(spreads.get(name, 0.0), float), reference.shape)
+        spread = judged[name]
         ratio, outside = ensemble.excess(reference, value, spread, margin, *floor(name))
         if not outside.any():
             continue
@@ -109,7 +118,11 @@ def compare_figure(baseline: dict, current: dict) -> list[str]:
     except (KeyError, ValueError) as error:
         return [f"cannot put the curves on the baseline's grid ({error})"]
     return compare_features(expected, actual, block["spread"], block["margin"],
-                            lambda name: _floor(baseline["tolerance"], name), "array ")
+                            lambda name: _floor(baseline["tolerance"], name), "array ", _pooling(block))
+
+
+def _pooling(block: dict) -> dict:
+    return {key: block[key] for key in ("window", "pool") if key in block}
 
 
 def compare_image(baseline_png: Path, current_png: Path, rms: float, diff_dir: Path) -> str | None:
@@ -206,7 +219,7 @@ def compare_claims(baseline: list, current: list, rtol: float, atol: float) -> l
             problems.append(f"claim {old['text']!r}: numbers not comparable ({error})")
             continue
         problems += compare_features(expected, actual, block.get("spread", {}), block.get("margin", 0.0),
-                                     lambda name: (rtol, atol), f"claim {old['text']!r}: ")
+                                     lambda name: (rtol, atol), f"claim {old['text']!r}: ", _pooling(block))
     return problems
 
 
@@ -310,6 +323,8 @@ def figure_baseline(reference: dict, members: list[dict], reference_png: Path, m
     block = {
         "members": len(members),
         "margin": margin,
+        "window": ensemble.WINDOW,
+        "pool": ensemble.POOL,
         "grids": {name: grid.tolist() for name, grid in grids.items()},
         "spread": {name: ensemble.round_up(value).tolist() for name, value in spreads.items() if value.any()},
     }
@@ -341,7 +356,7 @@ def claims_baseline(reference: list, members: list[list], margin: float) -> tupl
             spreads = ensemble.spread(claim_features(claim), [claim_features(other) for other in others])
         except ensemble.ShapeMismatch as error:
             raise BookError(f"claim {claim['text']!r}: {error}") from None
-        block = {"statuses": statuses, "margin": margin,
+        block = {"statuses": statuses, "margin": margin, "window": ensemble.WINDOW, "pool": ensemble.POOL,
                  "spread": {name: ensemble.round_up(value).tolist() for name, value in spreads.items() if value.any()}}
         if len(texts) > 1:
             block["texts"] = texts
@@ -352,7 +367,7 @@ def claims_baseline(reference: list, members: list[list], margin: float) -> tupl
 
 
 def held_out_margins(reference: dict, members: list[dict], floor) -> list[float]:
-    """For each member, the smallest margin at which the spread of the *other* runs accepts it.
+    """For each member, the smallest margin at which the pooled spread of the *other* runs accepts it.
 
     This is the ensemble's own false-alarm measurement (CESM-ECT's resampling): a margin above every
     value accepts each held-out member; inf means the member moved a feature, beyond the floor, that no
@@ -361,8 +376,9 @@ def held_out_margins(reference: dict, members: list[dict], floor) -> list[float]
     needed = []
     for held in range(len(members)):
         spreads = ensemble.spread(reference, members[:held] + members[held + 1:])
+        judged = ensemble.effective_spread(spreads, reference)
         worst = 0.0
-        for name, spread in spreads.items():
+        for name, spread in judged.items():
             beyond = (ensemble.distance(reference[name], members[held][name])
                       - ensemble.band(reference[name], np.zeros_like(spread), 0.0, *floor(name)))
             with np.errstate(divide="ignore", invalid="ignore"):
