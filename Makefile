@@ -38,8 +38,9 @@ test: $(STAMP)
 	$(PY) -m ruff check lib tests notebooks
 	MPLBACKEND=Agg $(PY) -m pytest
 
+MEMBERS ?= 7
 baselines: $(STAMP)
-	$(PY) -m offconvex baselines --jobs $(JOBS) $(SLUGS)
+	$(PY) -m offconvex baselines --jobs $(JOBS) --members $(MEMBERS) $(SLUGS)
 
 mutants: $(STAMP)
 	$(PY) -m offconvex mutants --jobs $(JOBS) $(SLUGS)

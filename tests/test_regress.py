@@ -198,3 +198,14 @@ def test_check_uses_the_cached_book_run_after_a_smoke_run_and_refuses_stale_runs
     scratch_project.notebook("toy").write_text(toy_notebook(body.replace("A line.", "A changed line."), parameters))
     assert check_slug(scratch_project, "toy") == [
         "last run of toy used profile smoke and no such book run is cached: run `python -m offconvex run toy`"]
+
+
+def test_effective_spread_pools_neighbours_the_array_and_stopped_runs():
+    spreads = {"curve": np.array([0.0] * 100 + [1.0] + [0.0] * 99), "flat": np.zeros(3),
+               "a[last]": np.array([50.0]), "b[last]": np.array([0.0])}
+    references = {"curve": np.ones(200), "flat": np.ones(3), "a[last]": np.array([5000.0]), "b[last]": np.array([2000.0])}
+    judged = ensemble.effective_spread(spreads, references, window=0.02, pool=0.1)
+    assert judged["curve"][96:105].tolist() == [1.0] * 9  # a jump one member made 4 records later is covered
+    assert judged["curve"][0] == 0.1  # the rest of the array: a tenth of its largest wobble
+    assert judged["flat"].tolist() == [0.0, 0.0, 0.0]  # never moved: only the floor
+    assert judged["b[last]"][0] == 20.0  # the other stopped run's 1 % applies to this one too

@@ -423,6 +423,8 @@ def update_baselines(project: Project, slugs: list[str] | None, jobs: int | None
 
     if members < 2:
         raise BookError(f"an ensemble needs at least 2 perturbed members, got {members}")
+    # the cache must hold every member of the ensemble being made, however large
+    cache.KEEP_MEMBERS_PER_SLUG = max(cache.KEEP_MEMBERS_PER_SLUG, members + 1)
     results = run(project, slugs or None, "book", {}, jobs, echo=echo)
     ok = [result for result in results if result.ok]
     for result in results:
