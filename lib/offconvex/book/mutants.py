@@ -35,8 +35,8 @@ NB = "notebooks/{}.py"
 MUTANTS = [
     Mutant("2020-11-11-instahide", "200 training digits fewer", NB.format("2020-11-11-instahide"),
            "N_TRAIN = 1200", "N_TRAIN = 1000"),
-    Mutant("2020-11-11-instahide", "mixing bound 0.65 -> 0.6435 (x0.99)", "lib/offconvex/instahide.py",
-           "    upper: float = 0.65  # official", "    upper: float = 0.6435  # official"),
+    Mutant("2020-11-11-instahide", "inside-dataset mixing bound 0.65 -> 0.6435 (x0.99)", "lib/offconvex/instahide.py",
+           "def inside(k: int, upper: float = 0.65)", "def inside(k: int, upper: float = 0.6435)"),
     Mutant("2020-11-27-reg-dl-not-norm", "initialization std x1.05", NB.format("2020-11-27-reg-dl-not-norm"),
            "INIT_STD = {2: 1e-3, 3: 1e-3, 4: 1e-2}", "INIT_STD = {2: 1.05e-3, 3: 1.05e-3, 4: 1.05e-2}"),
     Mutant("2020-11-27-reg-dl-not-norm", "gradient-descent learning rate x1.01",
@@ -65,8 +65,8 @@ MUTANTS = [
            "LADDER_STEP = 0.01 ", "LADDER_STEP = 0.0101 "),
     Mutant("2021-07-08-imp-reg-tf", "learning rate x1.01", NB.format("2021-07-08-imp-reg-tf"),
            "lr=1e-2, tol=1e-8, patience=50", "lr=1.01e-2, tol=1e-8, patience=50"),
-    Mutant("2021-07-08-imp-reg-tf", "largest initialization scale x1.05", NB.format("2021-07-08-imp-reg-tf"),
-           "INIT_SCALES = (0.05, 0.01, 0.005)", "INIT_SCALES = (0.0525, 0.01, 0.005)"),
+    Mutant("2021-07-08-imp-reg-tf", "stopping patience 50 -> 45 checks", NB.format("2021-07-08-imp-reg-tf"),
+           "tol=1e-8, patience=50", "tol=1e-8, patience=45"),
     Mutant("2022-01-06-gf-gd", "one gradient-descent step fewer", NB.format("2022-01-06-gf-gd"),
            "book=500, paper=10_000)  # steps of the eta0 run", "book=499, paper=10_000)  # steps of the eta0 run"),
     Mutant("2022-01-06-gf-gd", "base step size x1.01", NB.format("2022-01-06-gf-gd"),
@@ -83,6 +83,10 @@ MUTANTS = [
            "HTF_INIT = book.by_profile(PROFILE, smoke=0.05, book=0.0525,"),
     Mutant("2022-07-15-imp-reg-htf-cnn", "locality penalty x1.01", NB.format("2022-07-15-imp-reg-htf-cnn"),
            "LENGTH, LAMBDA = 32, 3.0", "LENGTH, LAMBDA = 32, 3.03"),
+    Mutant("2022-07-15-imp-reg-htf-cnn", "half-rise markers drawn 5 % later", "lib/offconvex/plots/factorization.py",
+           "ax.axvline(step, color=colors[k], lw=0.6, ls=\":\")", "ax.axvline(1.05 * step, color=colors[k], lw=0.6, ls=\":\")"),
+    # every curve x1.05 under autoscaled axes: the same picture with other tick labels, which the text-free
+    # image comparison ignores by design (kept to show that limit)
     Mutant("2022-07-15-imp-reg-htf-cnn", "plotted component norms x1.05", "lib/offconvex/plots/factorization.py",
            "ax.plot(steps, curves[:, k], color=colors[k], lw=1.4)",
            "ax.plot(steps, 1.05 * curves[:, k], color=colors[k], lw=1.4)"),

@@ -347,7 +347,10 @@ def figure_baseline(reference: dict, members: list[dict], reference_png: Path, m
         envelope = ensemble.image_envelope(images)
         held_out = [int(ensemble.pixels_outside(images[j], *ensemble.image_envelope(
             images[:j] + images[j + 1:])).sum()) for j in range(1, len(images))]
-        block["image"] = {"held_out_pixels": held_out, "allowed_pixels": int(np.ceil(margin * max(held_out)))}
+        # The rarest member (the largest count) is inside the envelope, so a run like it passes; the allowance
+        # is set by the others, else one rare event in the ensemble would let any plotting change through.
+        typical = sorted(held_out)[-2] if len(held_out) > 1 else held_out[0]
+        block["image"] = {"held_out_pixels": held_out, "allowed_pixels": int(np.ceil(margin * typical))}
     return dict(reference, ensemble=block), envelope
 
 
