@@ -120,8 +120,9 @@ def scratch_copy(project: Project, target: Path) -> Project:
 
 
 def largest_move(baselines: Path, figures: Path) -> tuple[float, str]:
-    """How far the run moved the figure data most, in units of the ensemble's spread (0: not at all)."""
-    from offconvex.book.regress import _load, figure_ids
+    """How far the run moved the figure data most, in units of the spread the check judges it by
+    (the ensemble's, pooled as in ensemble.effective_spread); 0 when nothing moved."""
+    from offconvex.book.regress import _load, figure_ids, judged_spreads, pooling_of
 
     worst, where = 0.0, "nothing moved"
     for figure_id in figure_ids(baselines):
@@ -135,17 +136,17 @@ def largest_move(baselines: Path, figures: Path) -> tuple[float, str]:
             expected, actual = ensemble.features(baseline, grids), ensemble.features(_load(path, "figure"), grids)
         except (KeyError, ValueError):
             return float("inf"), f"{figure_id}: curves not comparable"
+        judged = judged_spreads(expected, block["spread"], pooling_of(block))
         for name, reference in expected.items():
             value = actual.get(name)
             if not isinstance(reference, np.ndarray) or not isinstance(value, np.ndarray):
                 continue
             if value.shape != reference.shape:
                 return float("inf"), f"{figure_id}/{name}: shape changed"
-            spread = np.broadcast_to(np.asarray(block["spread"].get(name, 0.0), float), reference.shape)
-            ratio, _ = ensemble.excess(reference, value, spread, 0.0, 0.0, 0.0)
-            finite = float(np.nanmax(ratio, initial=0.0))
-            if finite > worst:
-                worst, where = finite, f"{figure_id}/{name}"
+            ratio, _ = ensemble.excess(reference, value, judged[name], 0.0, 0.0, 0.0)
+            largest = float(np.nanmax(ratio, initial=0.0))
+            if largest > worst:
+                worst, where = largest, f"{figure_id}/{name}"
     return worst, where
 
 

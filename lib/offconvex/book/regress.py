@@ -82,6 +82,15 @@ def figure_floor(tolerance: dict, grids: dict):
     return floor
 
 
+def judged_spreads(expected: dict, spreads: dict, pooling: dict) -> dict:
+    """Per numeric feature, the spread it is judged by: the stored spread (0 where the ensemble never
+    moved it), pooled as in ensemble.effective_spread with the baseline's window and pool."""
+    numeric = {name: value for name, value in expected.items() if isinstance(value, np.ndarray)}
+    stored = {name: np.broadcast_to(np.asarray(spreads.get(name, 0.0), float), value.shape)
+              for name, value in numeric.items()}
+    return ensemble.effective_spread(stored, numeric, **pooling)
+
+
 def compare_features(expected: dict, actual: dict, spreads: dict, margin: float, floor, prefix: str,
                      pooling: dict | None = None) -> list[str]:
     """Problems of ``actual`` features against ``expected`` within ``margin`` x pooled spread + floor(name).
@@ -91,10 +100,7 @@ def compare_features(expected: dict, actual: dict, spreads: dict, margin: float,
     pooling = pooling or {}
     problems = [f"{prefix}{name}: missing from the new run" for name in expected if name not in actual]
     problems += [f"{prefix}{name}: not in baseline" for name in actual if name not in expected]
-    numeric = {name: value for name, value in expected.items() if isinstance(value, np.ndarray)}
-    judged = ensemble.effective_spread(
-        {name: np.broadcast_to(np.asarray(spreads.get(name, 0.0), float), value.shape) for name, value in numeric.items()},
-        numeric, **pooling)
+    judged = judged_spreads(expected, spreads, pooling)
     for name in [n for n in expected if n in actual]:
         reference, value = expected[name], actual[name]
         if not isinstance(reference, np.ndarray) or not isinstance(value, np.ndarray):
@@ -129,10 +135,10 @@ def compare_figure(baseline: dict, current: dict) -> list[str]:
     except (KeyError, ValueError) as error:
         return [f"cannot put the curves on the baseline's grid ({error})"]
     return compare_features(expected, actual, block["spread"], block["margin"],
-                            figure_floor(baseline["tolerance"], grids), "array ", _pooling(block))
+                            figure_floor(baseline["tolerance"], grids), "array ", pooling_of(block))
 
 
-def _pooling(block: dict) -> dict:
+def pooling_of(block: dict) -> dict:
     return {key: block[key] for key in ("window", "pool") if key in block}
 
 
@@ -167,14 +173,6 @@ def write_png(array: np.ndarray, path: Path) -> None:
     from PIL import Image
 
     Image.fromarray(np.asarray(array, np.uint8)).save(path, optimize=True)
-
-
-def image_rms(first: Path, second: Path) -> float:
-    """RMS pixel difference of two PNGs of one size (matplotlib's measure); inf when the sizes differ."""
-    from matplotlib.testing.compare import calculate_rms
-
-    a, b = read_png(first).astype(np.int16), read_png(second).astype(np.int16)
-    return float("inf") if a.shape != b.shape else float(calculate_rms(a, b))
 
 
 def compare_envelope(baselines: Path, figure_id: str, current_png: Path, allowed: int, diff_dir: Path) -> str | None:
@@ -230,7 +228,7 @@ def compare_claims(baseline: list, current: list, rtol: float, atol: float) -> l
             problems.append(f"claim {old['text']!r}: numbers not comparable ({error})")
             continue
         problems += compare_features(expected, actual, block.get("spread", {}), block.get("margin", 0.0),
-                                     lambda name: (rtol, atol), f"claim {old['text']!r}: ", _pooling(block))
+                                     lambda name: (rtol, atol), f"claim {old['text']!r}: ", pooling_of(block))
     return problems
 
 
