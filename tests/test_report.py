@@ -111,3 +111,18 @@ def test_cdn_font_awesome_link_is_removed_and_thebe_scripts_dropped():
     offline_math._drop_external_assets(None, "page", "page.html", context, None)
     assert context["body"] == '<div><i class="fa fa-play"></i></div>'
     assert context["script_files"] == ["_static/doctools.js"]
+
+
+def test_report_shows_what_each_rounding_ensemble_measured(scratch_project):
+    from offconvex.book.report import _ensemble_section
+
+    folder = scratch_project.baselines / "toy"
+    folder.mkdir(parents=True)
+    (folder / "ensemble.json").write_text(json.dumps({
+        "members": 3, "margin": 6.0,
+        "figures": {"fig1": {"held_out_margin": [0.5, 7.5, 0.0], "features_moved": 2, "features": 3}},
+        "claims": {"held_out_margin": [1.0, 0.0, 2.0], "rounding_sensitive": ["a claim at its threshold"]}}))
+    lines = _ensemble_section(scratch_project, {"toy": {}, "other": {}})
+    assert "| toy | 3 | 2 of 3 | 7.5 | 1 of 3 | 6 |" in lines
+    assert "| other | no ensemble baseline | | | | |" in lines
+    assert "- **toy**: a claim at its threshold" in lines
