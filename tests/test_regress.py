@@ -209,3 +209,16 @@ def test_effective_spread_pools_neighbours_the_array_and_stopped_runs():
     assert judged["curve"][0] == 0.1  # the rest of the array: a tenth of its largest wobble
     assert judged["flat"].tolist() == [0.0, 0.0, 0.0]  # never moved: only the floor
     assert judged["b[last]"][0] == 20.0  # the other stopped run's 1 % applies to this one too
+
+
+def test_a_missing_or_corrupt_envelope_image_says_what_to_do(tmp_path):
+    from offconvex.book.project import BookError
+    from offconvex.book.regress import compare_envelope
+
+    _png(tmp_path / "new.png", 1.0)
+    with pytest.raises(BookError, match=r"missing image .*fig1.low.png; regenerate it with `make baselines`"):
+        compare_envelope(tmp_path, "fig1", tmp_path / "new.png", 0, tmp_path / "diff")
+    (tmp_path / "fig1.low.png").write_bytes(b"not a png")
+    (tmp_path / "fig1.high.png").write_bytes(b"not a png")
+    with pytest.raises(BookError, match=r"corrupt image .*fig1.low.png .*regenerate it with `make baselines`"):
+        compare_envelope(tmp_path, "fig1", tmp_path / "new.png", 0, tmp_path / "diff")

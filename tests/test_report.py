@@ -126,3 +126,8 @@ def test_report_shows_what_each_rounding_ensemble_measured(scratch_project):
     assert "| toy | 3 | 2 of 3 | 7.5 | 1 of 3 | 6 |" in lines
     assert "| other | no ensemble baseline | | | | |" in lines
     assert "- **toy**: a claim at its threshold" in lines
+    (folder / "ensemble.json").write_text("{not json")
+    from offconvex.book.project import BookError
+
+    with pytest.raises(BookError, match=r"corrupt .*ensemble.json .*`make baselines SLUGS=toy`"):
+        _ensemble_section(scratch_project, {"toy": {}})

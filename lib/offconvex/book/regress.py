@@ -163,10 +163,15 @@ def compare_image(baseline_png: Path, current_png: Path, rms: float, diff_dir: P
 
 
 def read_png(path: Path) -> np.ndarray:
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
-    with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"))
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"))
+    except FileNotFoundError:
+        raise BookError(f"missing image {path}; regenerate it with `make baselines`") from None
+    except (UnidentifiedImageError, OSError) as error:
+        raise BookError(f"corrupt image {path} ({type(error).__name__}); regenerate it with `make baselines`") from None
 
 
 def write_png(array: np.ndarray, path: Path) -> None:

@@ -4,7 +4,7 @@ import json
 import re
 
 from offconvex.book.chapters import CHAPTERS
-from offconvex.book.project import Project
+from offconvex.book.project import BookError, Project
 from offconvex.book.seeds import current_comparisons, depends_on_seed
 
 
@@ -115,8 +115,12 @@ def _ensemble_section(project: Project, records: dict) -> list[str]:
         if not path.exists():
             lines.append(f"| {slug} | no ensemble baseline | | | | |")
             continue
-        summary = json.loads(path.read_text())
-        figures = list(summary["figures"].values())
+        try:
+            summary = json.loads(path.read_text())
+            figures = list(summary["figures"].values())
+        except (ValueError, KeyError, AttributeError) as error:
+            raise BookError(f"corrupt {path} ({type(error).__name__}); regenerate it with "
+                            f"`make baselines SLUGS={slug}`") from None
         per_member = [max([f["held_out_margin"][j] for f in figures] +
                           summary["claims"].get("held_out_margin", [0.0] * summary["members"])[j:j + 1] + [0.0])
                       for j in range(summary["members"])]
