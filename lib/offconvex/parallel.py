@@ -93,11 +93,12 @@ def _numerical_settings() -> dict:
     """The caller's torch settings (``book.start`` pins them in a kernel) to reproduce on the worker."""
     from offconvex.random import perturbation_member
 
+    settings = {"perturbation": perturbation_member()}
     torch = sys.modules.get("torch")
-    if torch is None:
-        return {"perturbation": perturbation_member()}
-    return {"threads": torch.get_num_threads(), "deterministic": torch.are_deterministic_algorithms_enabled(),
-            "flush_denormal": _flushes_denormals(), "perturbation": perturbation_member()}
+    if torch is not None:
+        settings.update(threads=torch.get_num_threads(), deterministic=torch.are_deterministic_algorithms_enabled(),
+                        flush_denormal=_flushes_denormals())
+    return settings
 
 
 def _flushes_denormals() -> bool:

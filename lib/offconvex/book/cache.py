@@ -91,10 +91,6 @@ def prune(project: Project, slug: str, keep: Path) -> None:
                      key=lambda p: p.stat().st_mtime, reverse=True)
     members = [entry for entry in entries if _is_member(entry)]
     runs = [entry for entry in entries if entry not in members]
-    kept_runs, kept_members = KEEP_PER_SLUG - 1, KEEP_MEMBERS_PER_SLUG - 1
-    if _is_member(keep):
-        kept_runs, kept_members = KEEP_PER_SLUG, KEEP_MEMBERS_PER_SLUG - 1
-    else:
-        kept_members = KEEP_MEMBERS_PER_SLUG
-    for old in runs[kept_runs:] + members[kept_members:]:
+    keep_is_member = _is_member(keep)  # the entry just made counts towards its own kind
+    for old in runs[KEEP_PER_SLUG - (not keep_is_member):] + members[KEEP_MEMBERS_PER_SLUG - keep_is_member:]:
         shutil.rmtree(old, ignore_errors=True)

@@ -125,12 +125,13 @@ def save_figure(fig, figure_id: str, *, data: dict, caption: str, rtol: float = 
     """Write ``<id>.png``, a text-free ``<id>.notext.png`` and ``<id>.json`` (the data plotted), then show it.
 
     ``rtol``/``atol`` are the floor of the regression tolerance: how far a value that the rounding
-    ensemble of ``make baselines`` does not move may still differ (closed forms, exact quadrature);
-    ``tolerances`` overrides them per array (``{"loss": (rtol, atol)}``); ``image_rms`` bounds the RMS
-    pixel difference of the text-free image when rounding never changes it (else the ensemble's pixel
-    envelope decides). The ensemble's measured spread is added on top (README, "Figure regression"). ``curves`` maps arrays recorded along a run to the array of
-    their steps (``{"loss": "steps"}``) when a stopping rule makes their length run-dependent: they are
-    then compared on a common grid of steps, and the last step as a feature of its own.
+    ensemble of ``make baselines`` does not move may still differ (closed forms, exact quadrature); the
+    ensemble's measured spread is added on top (README, "Figure regression"). ``tolerances`` overrides
+    them per array (``{"loss": (rtol, atol)}``); ``image_rms`` bounds the RMS pixel difference of the
+    text-free image when rounding never changes it (else the ensemble's pixel envelope decides).
+    ``curves`` maps arrays recorded along a run to the array of their steps (``{"loss": "steps"}``) when a
+    stopping rule makes their length run-dependent: they are then compared on a common grid of steps,
+    and the last step as a feature of its own.
     """
     session = _current()
     if not FIGURE_ID.match(figure_id):

@@ -476,12 +476,12 @@ def _write_chapter_baselines(project: Project, result, member_records: list[dict
             write_png(envelope[1], staged / f"{figure_id}.high.png")
         compared.append(baseline)
         grids = {name: np.asarray(grid, float) for name, grid in baseline["ensemble"]["grids"].items()}
-        needed = held_out_margins(ensemble.features(reference, grids),
-                                  [ensemble.features(m, grids) for m in members],
+        reference_features = ensemble.features(reference, grids)
+        needed = held_out_margins(reference_features, [ensemble.features(m, grids) for m in members],
                                   figure_floor(reference["tolerance"], grids))
         moved = sorted(baseline["ensemble"]["spread"])
         summary["figures"][figure_id] = {"held_out_margin": needed, "features_moved": len(moved),
-                                         "features": len(ensemble.features(reference, grids)),
+                                         "features": len(reference_features),
                                          "image": baseline["ensemble"].get("image")}
         echo(f"{slug}/{figure_id}: {_describe_change(target, baseline, figure_id)}; ensemble: "
              f"{len(moved)} of {summary['figures'][figure_id]['features']} features moved by rounding, "
