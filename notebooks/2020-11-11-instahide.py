@@ -51,26 +51,39 @@ N_SEED_PUBLIC = 100  # public patches in the seed-search demo (fewer: cheaper to
 # %% tags=["hide-input"]
 import time
 
-import matplotlib.pyplot as plt
 import numpy as np
 from offconvex import book
 from offconvex import instahide as ih
 from offconvex import instahide_attack as attack
 from offconvex import instahide_data as data
-from offconvex.instahide_training import TrainingConfig, accuracy, train_classifier
+from offconvex.instahide_training import (
+    TrainingConfig,
+    accuracy,
+    train_classifier,
+)
 from offconvex.plots import privacy as plots
 from offconvex.random import rng, torch_generator
 
 book.start("2020-11-11-instahide", PROFILE, SEED, perturbation=PERTURBATION)
-EPOCHS = book.by_profile(PROFILE, smoke=2, book=100, paper=200)  # classifier epochs (re-encrypted each)
+# classifier epochs (re-encrypted each)
+EPOCHS = book.by_profile(PROFILE, smoke=2, book=100, paper=200)
 TRAINING_SEEDS = book.by_profile(PROFILE, smoke=1, book=1, paper=3)
-KS = book.by_profile(PROFILE, smoke=[1, 2], book=[1, 2, 3, 4, 5, 6], paper=[1, 2, 3, 4, 5, 6])
-ATTACK_EPOCHS = book.by_profile(PROFILE, smoke=[2, 4], book=[5, 10, 20], paper=[10, 20, 50])  # T
-ATTACK_STEPS = book.by_profile(PROFILE, smoke=50, book=300, paper=1000)  # Adam steps of the recovery
-SCORER_ITERATIONS = book.by_profile(PROFILE, smoke=5, book=60, paper=200)  # learned-similarity epochs
-N_ATTACKED = book.by_profile(PROFILE, smoke=20, book=40, paper=100)  # private images the attacker sees
-# Size of the enumerable seed space. The challenge's was 32 bits; 24 in `paper` keeps the score array at
-# 128 MB and the search at a few CPU-hours; the extrapolation printed below covers 32 bits.
+KS = book.by_profile(
+    PROFILE, smoke=[1, 2], book=[1, 2, 3, 4, 5, 6], paper=[1, 2, 3, 4, 5, 6]
+)
+# T, the epochs of encryptions the attacker sees
+ATTACK_EPOCHS = book.by_profile(
+    PROFILE, smoke=[2, 4], book=[5, 10, 20], paper=[10, 20, 50]
+)
+# Adam steps of the recovery
+ATTACK_STEPS = book.by_profile(PROFILE, smoke=50, book=300, paper=1000)
+# learned-similarity epochs
+SCORER_ITERATIONS = book.by_profile(PROFILE, smoke=5, book=60, paper=200)
+# private images the attacker sees
+N_ATTACKED = book.by_profile(PROFILE, smoke=20, book=40, paper=100)
+# Size of the enumerable seed space. The challenge's was 32 bits; 24 in
+# `paper` keeps the score array at 128 MB and the search at a few
+# CPU-hours; the extrapolation printed below covers 32 bits.
 SEED_BITS = book.by_profile(PROFILE, smoke=6, book=12, paper=24)
 
 # %% [markdown]
@@ -96,25 +109,40 @@ public = ih.standardize(data.photo_patches(rng(SEED, "public"), N_PUBLIC))
 # other. Here the two "classes" are the two photographs shipped with scikit-learn.
 
 # %%
-photos = data.photographs()[:, 80:336:2, 150:406:2]  # 128×128 centre-ish crops of china and flower
+# 128×128 centre-ish crops of china and flower
+photos = data.photographs()[:, 80:336:2, 150:406:2]
 photo_names = ["china", "flower"]
 mixup_weights = np.array([0.6, 0.4])
 mixed_photo = ih.mix(photos, mixup_weights)
 mixed_label = ih.mix(np.eye(2), mixup_weights)
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(2, 3, figsize=(8, 4.6), gridspec_kw={"height_ratios": [3, 1]})
-for column, (image, label, title) in enumerate(zip(
-        [photos[0], photos[1], mixed_photo], [np.eye(2)[0], np.eye(2)[1], mixed_label],
-        ["china", "flower", "0.6 · china + 0.4 · flower"], strict=True)):
+fig, axes = book.figure(
+    2, 3, height=3.3, gridspec_kw={"height_ratios": [3, 1]}
+)
+panels = zip(
+    [photos[0], photos[1], mixed_photo],
+    [np.eye(2)[0], np.eye(2)[1], mixed_label],
+    ["china", "flower", "0.6 · china + 0.4 · flower"],
+    strict=True,
+)
+for column, (image, label, title) in enumerate(panels):
     axes[0, column].imshow(image)
-    axes[0, column].set_title(title, fontsize=9)
+    axes[0, column].set_title(title)
     axes[0, column].axis("off")
     plots.label_bars(axes[1, column], label, photo_names)
-fig.tight_layout()
-book.save_figure(fig, "fig1-mixup", data={"weights": mixup_weights, "label": mixed_label,
-                                          "mixed_mean_rgb": mixed_photo.mean(axis=(0, 1))},
-                 caption="Mixup of the two bundled photographs with weights 0.6 and 0.4; labels mix alike.")
+axes[1, 0].set_ylabel("label")
+book.save_figure(
+    fig,
+    "fig1-mixup",
+    data={
+        "weights": mixup_weights,
+        "label": mixed_label,
+        "mixed_mean_rgb": mixed_photo.mean(axis=(0, 1)),
+    },
+    caption="Mixup of the two bundled photographs with weights 0.6 and "
+    "0.4 (top); their one-hot labels mix alike (bottom).",
+)
 
 # %% [markdown]
 # ## Figure 2 — one InstaHide encryption, stage by stage (k = 4)
@@ -127,8 +155,16 @@ book.save_figure(fig, "fig1-mixup", data={"weights": mixup_weights, "label": mix
 # non-negative, so the absolute value of the encryption *is* the mixup image and the mask hides nothing.
 
 # %%
-crops = data.photographs()[:, ::4, ::4][:, 20:52]  # 32×32 colour crops, CIFAR-sized
-stage_images = np.stack([crops[0][:, 40:72], crops[0][:, 100:132], crops[1][:, 60:92], crops[1][:, 110:142]])
+# 32×32 colour crops, CIFAR-sized
+crops = data.photographs()[:, ::4, ::4][:, 20:52]
+stage_images = np.stack(
+    [
+        crops[0][:, 40:72],
+        crops[0][:, 100:132],
+        crops[1][:, 60:92],
+        crops[1][:, 110:142],
+    ]
+)
 channel_mean = crops.mean(axis=(0, 1, 2))
 channel_std = crops.std(axis=(0, 1, 2))
 normalized = (stage_images - channel_mean) / channel_std
@@ -144,37 +180,97 @@ raw_gap = float(np.abs(np.abs(raw_encrypted) - raw_mixed).max())
 centred_gap = float(np.abs(np.abs(encrypted_k4) - mixed_k4).max())
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(2, 5, figsize=(11, 4.8))
-slot_titles = ["private (itself)", "private (other)", "public", "public"]
+fig, axes = book.figure(2, 5, height=3.3)
+slot_titles = ["private", "other private", "public", "public"]
 for column in range(4):
-    plots.show_image(axes[0, column], normalized[column].mean(axis=2),
-                     f"{slot_titles[column]}\nλ = {weights_k4[column]:.2f}")
-plots.show_image(axes[0, 4], mixed_k4.mean(axis=2), "mix (centred pixels)")
-plots.show_image(axes[1, 0], signs_k4.mean(axis=2), "sign mask (channel mean)", symmetric=True)
-plots.show_image(axes[1, 1], encrypted_k4.mean(axis=2), "encryption", symmetric=True)
-plots.show_image(axes[1, 2], np.abs(encrypted_k4).mean(axis=2), "|encryption|")
-plots.show_image(axes[1, 3], raw_mixed.mean(axis=2), "mix of raw [0,1] pixels")
-plots.show_image(axes[1, 4], np.abs(raw_encrypted).mean(axis=2), f"|raw encryption|, gap {raw_gap:.0e}")
-fig.tight_layout()
-book.save_figure(fig, "fig2-encryption", data={"weights": weights_k4, "encrypted_mean": encrypted_k4.mean(axis=2),
-                                               "abs_encrypted_mean": np.abs(encrypted_k4).mean(axis=2),
-                                               "raw_gap": raw_gap, "centred_gap": centred_gap},
-                 caption="InstaHide with k = 4 (two private, two public images), shown as channel means.")
+    plots.show_image(
+        axes[0, column],
+        normalized[column].mean(axis=2),
+        f"{slot_titles[column]}\nλ = {weights_k4[column]:.2f}",
+    )
+plots.show_image(axes[0, 4], mixed_k4.mean(axis=2), "mix")
+plots.show_image(
+    axes[1, 0], signs_k4.mean(axis=2), "sign mask", symmetric=True
+)
+plots.show_image(
+    axes[1, 1], encrypted_k4.mean(axis=2), "encryption", symmetric=True
+)
+plots.show_image(
+    axes[1, 2], np.abs(encrypted_k4).mean(axis=2), "|encryption|"
+)
+plots.show_image(axes[1, 3], raw_mixed.mean(axis=2), "raw mix")
+plots.show_image(
+    axes[1, 4],
+    np.abs(raw_encrypted).mean(axis=2),
+    f"|raw encryption|\ngap {raw_gap:.0e}",
+)
+book.save_figure(
+    fig,
+    "fig2-encryption",
+    data={
+        "weights": weights_k4,
+        "encrypted_mean": encrypted_k4.mean(axis=2),
+        "abs_encrypted_mean": np.abs(encrypted_k4).mean(axis=2),
+        "raw_gap": raw_gap,
+        "centred_gap": centred_gap,
+    },
+    caption="InstaHide with k = 4 (two private, two public images), shown "
+    "as channel means. Top: the four centred images with their weights "
+    "λ, and their mix. Bottom: the random sign mask, the encryption and "
+    "its absolute value; then the mix of the raw [0, 1] pixels and the "
+    "absolute value of its encryption, which equals it (gap: their "
+    "largest difference).",
+)
 
 # %%
-keys_checked = [ih.draw_key(rng(SEED, f"bounds-{k}"), N_TRAIN, N_PUBLIC, 64, scheme)
-                for k in KS for scheme in (ih.inside(k), ih.cross(k, pair=True))]
-schemes_checked = [scheme for k in KS for scheme in (ih.inside(k), ih.cross(k, pair=True))]
+keys_checked = [
+    ih.draw_key(rng(SEED, f"bounds-{k}"), N_TRAIN, N_PUBLIC, 64, scheme)
+    for k in KS
+    for scheme in (ih.inside(k), ih.cross(k, pair=True))
+]
+schemes_checked = [
+    scheme for k in KS for scheme in (ih.inside(k), ih.cross(k, pair=True))
+]
 weights_all = [key.coefficients for key in keys_checked]
-book.claim("Official coefficient sampling: weights ≥ 0, sum to 1 (to 1e-12), none above the bound 0.65 (k ≥ 2), "
-           "private slots ≥ 0.3 in cross mode — for every key drawn",
-           bool(all((w >= 0).all() and np.allclose(w.sum(axis=1), 1, atol=1e-12, rtol=0) and
-                    (w.max(axis=1) <= s.upper).all() and
-                    (not s.cross or (w[:, :s.private_slots].sum(axis=1) >= s.private_min).all())
-                    for w, s in zip(weights_all, schemes_checked, strict=True))),
-           keys=len(keys_checked), largest_weight_k_ge_2=float(max(w.max() for w in weights_all if w.shape[1] > 1)))
-book.claim("On raw [0, 1] pixels |encryption| equals the mixup image exactly; on centred pixels it does not "
-           "(gap > 0.1)", raw_gap == 0.0 and centred_gap > 0.1, raw_gap=raw_gap, centred_gap=centred_gap)
+
+
+def follows_official_sampling(w, s):
+    """Weights ``w`` (keys, slots) obey the bounds of scheme ``s``."""
+    return (
+        (w >= 0).all()
+        and np.allclose(w.sum(axis=1), 1, atol=1e-12, rtol=0)
+        and (w.max(axis=1) <= s.upper).all()
+        and (
+            not s.cross
+            or (w[:, : s.private_slots].sum(axis=1) >= s.private_min).all()
+        )
+    )
+
+
+# Both are checks of the encryption code, not claims of the post: the
+# sampler's specification, and an identity (|s·x| = x for x ≥ 0).
+book.sanity_check(
+    "Official coefficient sampling: weights ≥ 0, sum to 1 (to 1e-12), "
+    "none above the bound 0.65 (k ≥ 2), private slots ≥ 0.3 in cross "
+    "mode — for every key drawn",
+    bool(
+        all(
+            follows_official_sampling(w, s)
+            for w, s in zip(weights_all, schemes_checked, strict=True)
+        )
+    ),
+    keys=len(keys_checked),
+    largest_weight_k_ge_2=float(
+        max(w.max() for w in weights_all if w.shape[1] > 1)
+    ),
+)
+book.sanity_check(
+    "On raw [0, 1] pixels |encryption| equals the mixup image exactly; "
+    "on centred pixels it does not (gap > 0.1)",
+    raw_gap == 0.0 and centred_gap > 0.1,
+    raw_gap=raw_gap,
+    centred_gap=centred_gap,
+)
 
 # %% [markdown]
 # ## Figure 3 — the price in accuracy (beyond the post)
@@ -192,27 +288,63 @@ config = TrainingConfig(epochs=EPOCHS)
 
 
 def test_accuracy(scheme, seed):
-    model = train_classifier(private[train], onehot[train], scheme, config, rng(seed, f"keys-{scheme}"),
-                             torch_generator(seed, "init"), public.reshape(len(public), -1))
+    model = train_classifier(
+        private[train],
+        onehot[train],
+        scheme,
+        config,
+        rng(seed, f"keys-{scheme}"),
+        torch_generator(seed, "init"),
+        public.reshape(len(public), -1),
+    )
     return accuracy(model, private[test], digit_labels[test])
 
 
 training_seeds = [SEED + offset for offset in range(TRAINING_SEEDS)]
-plain_accuracy = np.array([test_accuracy(None, seed) for seed in training_seeds])
+plain_accuracy = np.array(
+    [test_accuracy(None, seed) for seed in training_seeds]
+)
 cross_ks = [k for k in KS if k > 1]  # cross k = 1 is inside k = 1
-inside_accuracy = np.array([[test_accuracy(ih.inside(k), seed) for k in KS] for seed in training_seeds])
-cross_accuracy = np.array([[test_accuracy(ih.cross(k), seed) for k in cross_ks] for seed in training_seeds])
+inside_accuracy = np.array(
+    [
+        [test_accuracy(ih.inside(k), seed) for k in KS]
+        for seed in training_seeds
+    ]
+)
+cross_accuracy = np.array(
+    [
+        [test_accuracy(ih.cross(k), seed) for k in cross_ks]
+        for seed in training_seeds
+    ]
+)
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(6, 4))
-plots.accuracy_vs_k(ax, {"InstaHide inside-dataset": (KS, inside_accuracy),
-                         "InstaHide cross-dataset": (cross_ks, cross_accuracy)}, plain_accuracy)
-fig.tight_layout()
-# SGD on CPU with one thread is deterministic; the tolerance only absorbs BLAS summation-order changes.
-book.save_figure(fig, "fig3-accuracy-vs-k", data={"ks": KS, "cross_ks": cross_ks, "plain": plain_accuracy,
-                                                  "inside": inside_accuracy, "cross": cross_accuracy},
-                 caption=f"Clean test accuracy of an MLP trained on InstaHide encryptions ({EPOCHS} epochs).",
-                 rtol=0, atol=0.02)
+fig, ax = book.figure(height=3.0)
+plots.accuracy_vs_k(
+    ax,
+    {
+        "InstaHide inside-dataset": (KS, inside_accuracy),
+        "InstaHide cross-dataset": (cross_ks, cross_accuracy),
+    },
+    plain_accuracy,
+)
+# SGD on CPU with one thread is deterministic; the tolerance only absorbs
+# BLAS summation-order changes.
+book.save_figure(
+    fig,
+    "fig3-accuracy-vs-k",
+    data={
+        "ks": KS,
+        "cross_ks": cross_ks,
+        "plain": plain_accuracy,
+        "inside": inside_accuracy,
+        "cross": cross_accuracy,
+    },
+    caption="Clean test accuracy of an MLP trained on InstaHide "
+    f"encryptions ({EPOCHS} epochs).",
+    rtol=0,
+    atol=0.02,
+)
 
 # %% [markdown]
 # The cross-dataset curve zigzags for a simple reason: with $\lceil k/2 \rceil$ private slots out of $k$,
@@ -220,27 +352,54 @@ book.save_figure(fig, "fig3-accuracy-vs-k", data={"ks": KS, "cross_ks": cross_ks
 # fifths at $k = 5$, so the digit is easier to see at odd $k$.
 
 # %%
-private_share = {k: float(ih.sample_coefficients(rng(SEED, "share"), 20_000, ih.cross(k))[:, : -(-k // 2)]
-                          .sum(axis=1).mean()) for k in cross_ks}
-print("mean private weight, cross-dataset:", {k: round(share, 3) for k, share in private_share.items()})
+def mean_private_weight(k):
+    """Mean total weight of the ⌈k/2⌉ private slots, cross-dataset."""
+    weights = ih.sample_coefficients(
+        rng(SEED, "share"), 20_000, ih.cross(k)
+    )
+    return float(weights[:, : -(-k // 2)].sum(axis=1).mean())
+
+
+private_share = {k: mean_private_weight(k) for k in cross_ks}
+print(
+    "mean private weight, cross-dataset:",
+    {k: round(share, 3) for k, share in private_share.items()},
+)
 
 # %%
 small_k = [index for index, k in enumerate(KS) if k <= 2]
-drop_small_k = float(plain_accuracy.mean() - inside_accuracy.mean(axis=0)[small_k].min())
-reason = (f"an MLP on 8×8 digits trained {EPOCHS} epochs on one CPU thread has to learn sign-invariant features "
-          "from scratch; the paper's ResNet-18 trained 200 epochs on CIFAR-10")
+worst_small_k = float(inside_accuracy.mean(axis=0)[small_k].min())
+drop_small_k = float(plain_accuracy.mean() - worst_small_k)
+reason = (
+    f"an MLP on 8×8 digits trained {EPOCHS} epochs on one CPU thread has "
+    "to learn sign-invariant features from scratch; the paper's "
+    "ResNet-18 trained 200 epochs on CIFAR-10"
+)
 passed = drop_small_k <= 0.05
-book.claim("Accuracy cost at small k is modest: inside-dataset k ≤ 2 loses ≤ 5 points of clean test accuracy",
-           passed, not_reproduced=None if passed else reason, plain=float(plain_accuracy.mean()),
-           worst_small_k=float(inside_accuracy.mean(axis=0)[small_k].min()), drop=drop_small_k)
+book.claim(
+    "Accuracy cost at small k is modest: inside-dataset k ≤ 2 loses ≤ 5 "
+    "points of clean test accuracy",
+    passed,
+    not_reproduced=None if passed else reason,
+    plain=float(plain_accuracy.mean()),
+    worst_small_k=worst_small_k,
+    drop=drop_small_k,
+)
 if 4 in KS:
-    drop_k4 = float(plain_accuracy.mean() - min(inside_accuracy.mean(axis=0)[KS.index(4)],
-                                                cross_accuracy.mean(axis=0)[cross_ks.index(4)]))
+    inside_k4 = float(inside_accuracy.mean(axis=0)[KS.index(4)])
+    cross_k4 = float(cross_accuracy.mean(axis=0)[cross_ks.index(4)])
+    drop_k4 = float(plain_accuracy.mean() - min(inside_k4, cross_k4))
     passed = drop_k4 <= 0.05
-    book.claim("Post: training on encryptions is only slightly worse than plain training — k = 4 (inside and "
-               "cross) within 5 points", passed, not_reproduced=None if passed else reason,
-               plain=float(plain_accuracy.mean()), inside_k4=float(inside_accuracy.mean(axis=0)[KS.index(4)]),
-               cross_k4=float(cross_accuracy.mean(axis=0)[cross_ks.index(4)]), drop=drop_k4)
+    book.claim(
+        "Post: training on encryptions is only slightly worse than plain "
+        "training — k = 4 (inside and cross) within 5 points",
+        passed,
+        not_reproduced=None if passed else reason,
+        plain=float(plain_accuracy.mean()),
+        inside_k4=inside_k4,
+        cross_k4=cross_k4,
+        drop=drop_k4,
+    )
 
 # %% [markdown]
 # ## Figure 4 — step 1 of the attack: which encryptions share a private image?
@@ -261,34 +420,66 @@ T_AUC = max(ATTACK_EPOCHS)
 
 
 def encryptions_of(scheme, epochs, stream):
-    return ih.encrypt_epochs(attacked, attacked_onehot, scheme, epochs, public, rng(SEED, stream))
+    return ih.encrypt_epochs(
+        attacked, attacked_onehot, scheme, epochs, public, rng(SEED, stream)
+    )
 
 
 auc = {}
-for mode, make in (("inside-dataset", ih.inside), ("cross-dataset, 2 private", lambda k: ih.cross(k, pair=True))):
+modes = (
+    ("inside-dataset", ih.inside),
+    ("cross-dataset, 2 private", lambda k: ih.cross(k, pair=True)),
+)
+for mode, make in modes:
     values = []
     for k in auc_ks:
-        encryptions, _, keys = encryptions_of(make(k), T_AUC, f"auc-{mode}-{k}")
-        values.append(attack.pair_auc(attack.abs_similarity(encryptions),
-                                      attack.membership(keys, make(k), N_ATTACKED)))
+        encryptions, _, keys = encryptions_of(
+            make(k), T_AUC, f"auc-{mode}-{k}"
+        )
+        values.append(
+            attack.pair_auc(
+                attack.abs_similarity(encryptions),
+                attack.membership(keys, make(k), N_ATTACKED),
+            )
+        )
     auc[mode] = np.array(values)
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(6, 4))
-plots.curves(ax, auc_ks, auc, "k (images mixed)", "AUC of corr(|e_a|, |e_b|)", reference=0.5,
-             reference_label="chance")
-fig.tight_layout()
-book.save_figure(fig, "fig4-similarity-auc", data={"ks": auc_ks, **auc},
-                 caption=f"How well the correlation of absolute values detects a shared private image "
-                         f"(n = {N_ATTACKED}, T = {T_AUC}).")
+fig, ax = book.figure(height=3.0)
+plots.curves(
+    ax,
+    auc_ks,
+    auc,
+    "k (images mixed)",
+    "AUC of corr(|e_a|, |e_b|)",
+    reference=0.5,
+    reference_label="chance",
+)
+ax.set_xticks(auc_ks)  # k is a whole number of images
+book.save_figure(
+    fig,
+    "fig4-similarity-auc",
+    data={"ks": auc_ks, **auc},
+    caption="How well the correlation of absolute values detects a shared "
+    f"private image (n = {N_ATTACKED}, T = {T_AUC}).",
+)
 
 # %%
-inside_auc, cross_auc = auc["inside-dataset"], auc["cross-dataset, 2 private"]
-book.claim("The naive similarity's AUC decreases with k (inside-dataset, every step)",
-           bool(np.all(np.diff(inside_auc) < 0)), auc=inside_auc)
+inside_auc = auc["inside-dataset"]
+cross_auc = auc["cross-dataset, 2 private"]
+book.claim(
+    "The naive similarity's AUC decreases with k (inside-dataset, every "
+    "step)",
+    bool(np.all(np.diff(inside_auc) < 0)),
+    auc=inside_auc,
+)
 if 6 in auc_ks:
-    book.claim("At the challenge setting (k = 6, 2 private slots) the naive similarity's AUC is below 0.6",
-               bool(cross_auc[auc_ks.index(6)] < 0.6), auc_k6_cross=float(cross_auc[auc_ks.index(6)]))
+    book.claim(
+        "At the challenge setting (k = 6, 2 private slots) the naive "
+        "similarity's AUC is below 0.6",
+        bool(cross_auc[auc_ks.index(6)] < 0.6),
+        auc_k6_cross=float(cross_auc[auc_ks.index(6)]),
+    )
 
 # %% [markdown]
 # ## Figure 5 — grouping, then recovery
@@ -306,29 +497,66 @@ if 6 in auc_ks:
 # correlation of the average $|\text{digit}|$ with each $|P|$ is what one gets without any attack.
 
 # %%
+book_schemes = {
+    "inside k=2": ih.inside(2),
+    "inside k=4": ih.inside(4),
+    "cross k=4": ih.cross(4, pair=True),
+    "cross k=6": ih.cross(6, pair=True),
+}
 attack_schemes = book.by_profile(
-    PROFILE, smoke={"inside k=2": ih.inside(2), "cross k=6": ih.cross(6, pair=True)},
-    book={"inside k=2": ih.inside(2), "inside k=4": ih.inside(4), "cross k=4": ih.cross(4, pair=True),
-          "cross k=6": ih.cross(6, pair=True)},
-    paper={"inside k=2": ih.inside(2), "inside k=4": ih.inside(4), "cross k=4": ih.cross(4, pair=True),
-           "cross k=6": ih.cross(6, pair=True)})
+    PROFILE,
+    smoke={"inside k=2": ih.inside(2), "cross k=6": ih.cross(6, pair=True)},
+    book=book_schemes,
+    paper=book_schemes,
+)
 flat_attacked = attacked.reshape(N_ATTACKED, -1)
-no_attack = float(np.median(attack.abs_correlations(
-    np.broadcast_to(np.abs(private[train]).reshape(N_TRAIN, -1).mean(axis=0), flat_attacked.shape),
-    flat_attacked)))
-recovery = {name: {"grouped": [], "true": [], "grouping_accuracy": []} for name in attack_schemes}
+mean_abs_digit = np.abs(private[train]).reshape(N_TRAIN, -1).mean(axis=0)
+no_attack = float(
+    np.median(
+        attack.abs_correlations(
+            np.broadcast_to(mean_abs_digit, flat_attacked.shape),
+            flat_attacked,
+        )
+    )
+)
+recovery = {
+    name: {"grouped": [], "true": [], "grouping_accuracy": []}
+    for name in attack_schemes
+}
 galleries = {}
 for name, scheme in attack_schemes.items():
     for epochs in ATTACK_EPOCHS:
-        encryptions, labels, keys = encryptions_of(scheme, epochs, f"attack-{name}-{epochs}")
-        grouped = attack.attack(encryptions, labels, attacked, keys, scheme,
-                                attack.abs_similarity(encryptions), steps=ATTACK_STEPS)
-        true = attack.attack(encryptions, labels, attacked, keys, scheme, None, steps=ATTACK_STEPS)
+        encryptions, labels, keys = encryptions_of(
+            scheme, epochs, f"attack-{name}-{epochs}"
+        )
+        grouped = attack.attack(
+            encryptions,
+            labels,
+            attacked,
+            keys,
+            scheme,
+            attack.abs_similarity(encryptions),
+            steps=ATTACK_STEPS,
+        )
+        true = attack.attack(
+            encryptions,
+            labels,
+            attacked,
+            keys,
+            scheme,
+            None,
+            steps=ATTACK_STEPS,
+        )
         recovery[name]["grouped"].append(float(np.median(grouped.quality)))
         recovery[name]["true"].append(float(np.median(true.quality)))
-        recovery[name]["grouping_accuracy"].append(grouped.grouping_accuracy)
+        recovery[name]["grouping_accuracy"].append(
+            grouped.grouping_accuracy
+        )
         galleries[name] = (grouped.recovered, true.recovered)
-recovery = {name: {key: np.array(values) for key, values in entry.items()} for name, entry in recovery.items()}
+recovery = {
+    name: {key: np.array(values) for key, values in entry.items()}
+    for name, entry in recovery.items()
+}
 
 # %% [markdown]
 # **A learned similarity.** Carlini et al. replaced the correlation by a network trained on encryptions they
@@ -340,13 +568,35 @@ recovery = {name: {key: np.array(values) for key, values in entry.items()} for n
 # %%
 learned_scheme = attack_schemes["cross k=6"]
 auxiliary = private[test[:AUXILIARY]]
-aux_encryptions, _, aux_keys = ih.encrypt_epochs(auxiliary, onehot[test[:AUXILIARY]], learned_scheme,
-                                                 max(ATTACK_EPOCHS), public, rng(SEED, "auxiliary"))
-scorer = attack.fit_similarity(aux_encryptions, attack.membership(aux_keys, learned_scheme, AUXILIARY),
-                               rng(SEED, "scorer"), max_iter=SCORER_ITERATIONS)
-encryptions, labels, keys = encryptions_of(learned_scheme, max(ATTACK_EPOCHS), f"attack-cross k=6-{max(ATTACK_EPOCHS)}")
+aux_encryptions, _, aux_keys = ih.encrypt_epochs(
+    auxiliary,
+    onehot[test[:AUXILIARY]],
+    learned_scheme,
+    max(ATTACK_EPOCHS),
+    public,
+    rng(SEED, "auxiliary"),
+)
+scorer = attack.fit_similarity(
+    aux_encryptions,
+    attack.membership(aux_keys, learned_scheme, AUXILIARY),
+    rng(SEED, "scorer"),
+    max_iter=SCORER_ITERATIONS,
+)
+encryptions, labels, keys = encryptions_of(
+    learned_scheme,
+    max(ATTACK_EPOCHS),
+    f"attack-cross k=6-{max(ATTACK_EPOCHS)}",
+)
 learned = attack.learned_similarity(scorer, encryptions)
-learned_result = attack.attack(encryptions, labels, attacked, keys, learned_scheme, learned, steps=ATTACK_STEPS)
+learned_result = attack.attack(
+    encryptions,
+    labels,
+    attacked,
+    keys,
+    learned_scheme,
+    learned,
+    steps=ATTACK_STEPS,
+)
 members_k6 = attack.membership(keys, learned_scheme, N_ATTACKED)
 learned_auc = attack.pair_auc(learned, members_k6)
 naive_auc = attack.pair_auc(attack.abs_similarity(encryptions), members_k6)
@@ -354,16 +604,37 @@ learned_quality = float(np.median(learned_result.quality))
 galleries["learned"] = learned_result.recovered
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-plots.recovery_vs_epochs(axes[0], ATTACK_EPOCHS, recovery, no_attack)
-plots.recovery_vs_grouping(axes[1], recovery, no_attack, (learned_result.grouping_accuracy, learned_quality),
-                           "cross k=6")
-fig.tight_layout()
-book.save_figure(fig, "fig5-recovery", data={"T": ATTACK_EPOCHS, "no_attack": no_attack,
-                                             "learned_grouping_accuracy": learned_result.grouping_accuracy,
-                                             "learned_quality": learned_quality, **{
-    f"{name}/{key}": values for name, entry in recovery.items() for key, values in entry.items()}},
-                 caption=f"Recovery quality against T and against grouping accuracy (n = {N_ATTACKED}).")
+fig, axes = book.figure(1, 2, height=3.9)
+plots.recovery_vs_epochs(
+    axes[0], ATTACK_EPOCHS, recovery, no_attack, legend=False
+)
+plots.recovery_vs_grouping(
+    axes[1],
+    recovery,
+    no_attack,
+    (learned_result.grouping_accuracy, learned_quality),
+    "cross k=6",
+    legend=False,
+)
+# one key for both panels, under them: colour = scheme, marker = grouping
+plots.recovery_legend(fig, list(recovery), "cross k=6")
+book.save_figure(
+    fig,
+    "fig5-recovery",
+    data={
+        "T": ATTACK_EPOCHS,
+        "no_attack": no_attack,
+        "learned_grouping_accuracy": learned_result.grouping_accuracy,
+        "learned_quality": learned_quality,
+        **{
+            f"{name}/{key}": values
+            for name, entry in recovery.items()
+            for key, values in entry.items()
+        },
+    },
+    caption="Recovery quality against T (left) and against grouping "
+    f"accuracy (right; n = {N_ATTACKED}).",
+)
 
 # %% [markdown]
 # **How the next two checks were set.** The post and the paper make these points qualitatively: the
@@ -377,21 +648,41 @@ book.save_figure(fig, "fig5-recovery", data={"T": ATTACK_EPOCHS, "no_attack": no
 # %%
 challenge = recovery["cross k=6"]
 at_20 = ATTACK_EPOCHS.index(20) if 20 in ATTACK_EPOCHS else -1
-book.claim("With the true grouping, step-5 recovery at k = 6 (2 private), T = 20 reaches median "
-           "corr(|recovered|, |P|) ≥ 0.8", bool(20 in ATTACK_EPOCHS and challenge["true"][at_20] >= 0.8),
-           median_corr=float(challenge["true"][at_20]), T=int(ATTACK_EPOCHS[at_20]))
+book.claim(
+    "With the true grouping, step-5 recovery at k = 6 (2 private), T = 20 "
+    "reaches median corr(|recovered|, |P|) ≥ 0.8",
+    bool(20 in ATTACK_EPOCHS and challenge["true"][at_20] >= 0.8),
+    median_corr=float(challenge["true"][at_20]),
+    T=int(ATTACK_EPOCHS[at_20]),
+)
 gap = float(challenge["true"][-1] - challenge["grouped"][-1])
-book.claim("The grouping is the bottleneck: at k = 6 (2 private), largest T, recovery from the naive "
-           "grouping trails the true grouping by ≥ 0.1 in median correlation", gap >= 0.1, gap=gap,
-           grouping_accuracy=float(challenge["grouping_accuracy"][-1]))
+book.claim(
+    "The grouping is the bottleneck: at k = 6 (2 private), largest T, "
+    "recovery from the naive grouping trails the true grouping by ≥ 0.1 "
+    "in median correlation",
+    gap >= 0.1,
+    gap=gap,
+    grouping_accuracy=float(challenge["grouping_accuracy"][-1]),
+)
 
-book.claim("A learned similarity (Carlini et al.'s remedy) beats plain correlation at k = 6, 2 private: higher "
-           "AUC, higher grouping accuracy and better recovery", bool(
-               learned_auc > naive_auc and learned_result.grouping_accuracy > challenge["grouping_accuracy"][-1]
-               and learned_quality > challenge["grouped"][-1]),
-           learned_auc=learned_auc, naive_auc=naive_auc, learned_grouping=learned_result.grouping_accuracy,
-           naive_grouping=float(challenge["grouping_accuracy"][-1]), learned_quality=learned_quality,
-           naive_quality=float(challenge["grouped"][-1]))
+naive_grouping = float(challenge["grouping_accuracy"][-1])
+naive_quality = float(challenge["grouped"][-1])
+book.claim(
+    "A learned similarity (Carlini et al.'s remedy) beats plain "
+    "correlation at k = 6, 2 private: higher AUC, higher grouping "
+    "accuracy and better recovery",
+    bool(
+        learned_auc > naive_auc
+        and learned_result.grouping_accuracy > naive_grouping
+        and learned_quality > naive_quality
+    ),
+    learned_auc=learned_auc,
+    naive_auc=naive_auc,
+    learned_grouping=learned_result.grouping_accuracy,
+    naive_grouping=naive_grouping,
+    learned_quality=learned_quality,
+    naive_quality=naive_quality,
+)
 
 # %% [markdown]
 # ## Figure 6 — what the attacker sees
@@ -402,15 +693,29 @@ book.claim("A learned similarity (Carlini et al.'s remedy) beats plain correlati
 
 # %% tags=["hide-input"]
 grouped_images, true_images = galleries["cross k=6"]
-rows = {"original |P|": np.abs(flat_attacked), "true grouping": np.abs(true_images),
-        "learned grouping": np.abs(galleries["learned"]), "correlation grouping": np.abs(grouped_images)}
-fig, axes = plt.subplots(4, 8, figsize=(10, 5.6))
+rows = {
+    "original |P|": np.abs(flat_attacked),
+    "true grouping": np.abs(true_images),
+    "learned grouping": np.abs(galleries["learned"]),
+    "correlation grouping": np.abs(grouped_images),
+}
+fig, axes = book.figure(4, 8, height=3.3)
 for row, (title, images) in enumerate(rows.items()):
     for column in range(8):
-        plots.show_image(axes[row, column], images[column].reshape(8, 8), title if column == 0 else "")
-fig.tight_layout()
-book.save_figure(fig, "fig6-recovered-images", data={name: images[:8] for name, images in rows.items()},
-                 caption="Private digits (|·|) and their recoveries from k = 6 encryptions.")
+        plots.show_image(axes[row, column], images[column].reshape(8, 8))
+    # the row's name on its left, level: a title per image would be tiny
+    axes[row, 0].set_ylabel(
+        title.replace(" ", "\n", 1), rotation=0, ha="right", va="center"
+    )
+book.save_figure(
+    fig,
+    "fig6-recovered-images",
+    data={name: images[:8] for name, images in rows.items()},
+    caption="Columns: the first eight private digits (absolute values, "
+    "top row). Rows below: their recoveries from k = 6 encryptions "
+    f"(T = {max(ATTACK_EPOCHS)}) with the true grouping, the learned "
+    "grouping and the correlation grouping.",
+)
 
 # %% [markdown]
 # ## Figure 7 — the random-number lesson
@@ -429,43 +734,75 @@ book.save_figure(fig, "fig6-recovered-images", data={name: images[:8] for name, 
 seed_scheme = ih.cross(6, pair=True)
 secret = int(rng(SEED, "secret").integers(2**SEED_BITS))
 seed_public = public[:N_SEED_PUBLIC]
-seeded_encryptions, _, seeded_keys = ih.encrypt_epochs(attacked, attacked_onehot, seed_scheme, 2, seed_public,
-                                                       np.random.default_rng(secret))
+seeded_encryptions, _, seeded_keys = ih.encrypt_epochs(
+    attacked,
+    attacked_onehot,
+    seed_scheme,
+    2,
+    seed_public,
+    np.random.default_rng(secret),
+)
 first_epoch = seeded_encryptions[:N_ATTACKED]
 candidates = np.arange(2**SEED_BITS)
 started = time.perf_counter()
-scores = attack.seed_scores(first_epoch, candidates, seed_scheme, N_SEED_PUBLIC)
+scores = attack.seed_scores(
+    first_epoch, candidates, seed_scheme, N_SEED_PUBLIC
+)
 seconds_per_candidate = (time.perf_counter() - started) / len(candidates)
 found = int(candidates[np.argmin(scores)])
 found_rng = np.random.default_rng(found)
-found_keys = [ih.draw_key(found_rng, N_ATTACKED, N_SEED_PUBLIC, 64, seed_scheme) for _ in range(2)]
-solution, residual = attack.solve_private(seeded_encryptions, found_keys, seed_scheme, N_ATTACKED, seed_public)
+found_keys = [
+    ih.draw_key(found_rng, N_ATTACKED, N_SEED_PUBLIC, 64, seed_scheme)
+    for _ in range(2)
+]
+solution, residual = attack.solve_private(
+    seeded_encryptions, found_keys, seed_scheme, N_ATTACKED, seed_public
+)
 recovery_error = float(np.abs(solution - flat_attacked).max())
 runner_up_ratio = float(np.sort(scores)[1] / scores.min())
-print(f"{seconds_per_candidate * 1e6:.0f} µs per candidate on this machine: 2^32 seeds would take "
-      f"{2**32 * seconds_per_candidate / 3600:.0f} CPU-hours, 2^128 seeds "
-      f"{2**128 * seconds_per_candidate / 3.15e7:.1e} CPU-years.")
+print(
+    f"{seconds_per_candidate * 1e6:.0f} µs per candidate on this machine: "
+    f"2^32 seeds would take {2**32 * seconds_per_candidate / 3600:.0f} "
+    f"CPU-hours, 2^128 seeds "
+    f"{2**128 * seconds_per_candidate / 3.15e7:.1e} CPU-years."
+)
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7, 3.5))
+fig, ax = book.figure(height=2.8)
 plots.seed_scores(ax, candidates, scores, secret)
-fig.tight_layout()
-book.save_figure(fig, "fig7-seed-search", data={"scores": scores, "secret": secret, "found": found},
-                 caption=f"Score of every {SEED_BITS}-bit seed; the secret seed is the unique minimum.")
+book.save_figure(
+    fig,
+    "fig7-seed-search",
+    data={"scores": scores, "secret": secret, "found": found},
+    caption=f"Score of every {SEED_BITS}-bit seed; the secret seed is the "
+    "unique minimum.",
+)
 
 # %%
-book.claim("Enumerating the seed space finds the secret seed, and the key it regenerates recovers the "
-           "private images exactly (max error < 1e-8)", found == secret and recovery_error < 1e-8,
-           secret=secret, found=found, recovery_error=recovery_error, runner_up_ratio=runner_up_ratio)
+book.claim(
+    "Enumerating the seed space finds the secret seed, and the key it "
+    "regenerates recovers the private images exactly (max error < 1e-8)",
+    found == secret and recovery_error < 1e-8,
+    secret=secret,
+    found=found,
+    recovery_error=recovery_error,
+    runner_up_ratio=runner_up_ratio,
+)
 default_generator = ih.secure_generator()
 entropy_bits = ih.KEY_ENTROPY_BITS
-# This checks a setting of the library (the entropy it requests), not a measurement: it guards the default.
-book.claim("Library setting: default keys are seeded with ≥ 128 bits from the OS secure source, so the same "
-           "search would need 2^128 candidates", isinstance(default_generator.bit_generator.seed_seq.entropy, int)
-           and entropy_bits >= 128, key_bits=entropy_bits, bits_searched_here=SEED_BITS)
+# A setting of the library (the entropy it requests), not a measurement:
+# it guards the default, so it is a sanity check.
+book.sanity_check(
+    "Library setting: default keys are seeded with ≥ 128 bits from the OS "
+    "secure source, so the same search would need 2^128 candidates",
+    isinstance(default_generator.bit_generator.seed_seq.entropy, int)
+    and entropy_bits >= 128,
+    key_bits=entropy_bits,
+    bits_searched_here=SEED_BITS,
+)
 
 # %% [markdown]
-# ## Claims
+# ## Claims and sanity checks
 
 # %% tags=["remove-input"]
 book.claims_table()

@@ -37,7 +37,6 @@ SEED = 0
 PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; see README)
 
 # %% tags=["hide-input"]
-import matplotlib.pyplot as plt
 import numpy as np
 from offconvex import book, cp
 from offconvex import matrix_factorization as mf
@@ -45,9 +44,14 @@ from offconvex.parallel import map_configurations
 from offconvex.plots.completion import entry_vs_loss, median_with_quartiles
 from offconvex.random import rng
 
-book.start("2020-11-27-reg-dl-not-norm", PROFILE, SEED, perturbation=PERTURBATION)
-RUNS = book.by_profile(PROFILE, smoke=1, book=3, paper=5)  # seeds per configuration
-GD_STEPS = book.by_profile(PROFILE, smoke=5_000, book=200_000, paper=1_000_000)
+book.start(
+    "2020-11-27-reg-dl-not-norm", PROFILE, SEED, perturbation=PERTURBATION
+)
+# seeds per configuration
+RUNS = book.by_profile(PROFILE, smoke=1, book=3, paper=5)
+GD_STEPS = book.by_profile(
+    PROFILE, smoke=5_000, book=200_000, paper=1_000_000
+)
 
 # %% [markdown]
 # ## Figure 1 — a completion problem whose solutions all have determinant −1
@@ -70,7 +74,8 @@ GD_STEPS = book.by_profile(PROFILE, smoke=5_000, book=200_000, paper=1_000_000)
 # kind of unbalanced start is shown for contrast: there the theorem's assumptions do not hold.
 
 # %%
-TARGET = np.array([[0.0, 1.0], [1.0, 0.0]])  # the (1,1) value is irrelevant: it is not observed
+# the (1,1) value is irrelevant: it is not observed
+TARGET = np.array([[0.0, 1.0], [1.0, 0.0]])
 OBSERVED = np.array([[0.0, 1.0], [1.0, 1.0]])
 INIT_STD = {2: 1e-3, 3: 1e-3, 4: 1e-2}
 LOSS_STOP = 1e-4
@@ -81,16 +86,32 @@ def unobserved_entry(W):
 
 
 def initial_factors(depth, run):
-    return mf.init_factors(depth, 2, INIT_STD[depth], rng(SEED + run, f"init-depth{depth}"), positive_det=True)
+    generator = rng(SEED + run, f"init-depth{depth}")
+    return mf.init_factors(
+        depth, 2, INIT_STD[depth], generator, positive_det=True
+    )
 
 
-# Each (depth, seed) is an independent flow: one task each when the book runs on a cluster.
-FLOW_KEYS = [(depth, run) for depth in (3, 4) for run in range(RUNS)] + [(2, 0)]
-flows = dict(zip(FLOW_KEYS, map_configurations(
+# Each (depth, seed) is an independent flow: one task each when the book
+# runs on a cluster.
+FLOW_KEYS = [(d, r) for d in (3, 4) for r in range(RUNS)] + [(2, 0)]
+flow_configurations = [
+    {
+        "factors": initial_factors(depth, run),
+        "record_params": (depth, run) == (3, 0),
+    }
+    for depth, run in FLOW_KEYS
+]
+flow_runs = map_configurations(
     mf.gradient_flow,
-    [{"factors": initial_factors(depth, run), "record_params": (depth, run) == (3, 0)} for depth, run in FLOW_KEYS],
-    target=TARGET, mask=OBSERVED, t_max=1e7, loss_stop=LOSS_STOP,
-    metrics={"entry": unobserved_entry, "det": np.linalg.det}), strict=True))
+    flow_configurations,
+    target=TARGET,
+    mask=OBSERVED,
+    t_max=1e7,
+    loss_stop=LOSS_STOP,
+    metrics={"entry": unobserved_entry, "det": np.linalg.det},
+)
+flows = dict(zip(FLOW_KEYS, flow_runs, strict=True))
 
 # %% [markdown]
 # **Gradient descent against the flow.** From a start of size $10^{-3}$, gradient descent with the
@@ -103,15 +124,26 @@ flows = dict(zip(FLOW_KEYS, map_configurations(
 GD_LR = 3e-3
 reference = flows[(3, 0)]
 escape = int(np.argmax(reference["loss"] < 0.5))
-gd_final, gd = mf.gradient_descent(list(reference["params"][escape]), TARGET, OBSERVED, lr=GD_LR,
-                                   n_steps=GD_STEPS, record_every=max(GD_STEPS // 400, 1),
-                                   metrics={"entry": unobserved_entry, "det": np.linalg.det})
+gd_final, gd = mf.gradient_descent(
+    list(reference["params"][escape]),
+    TARGET,
+    OBSERVED,
+    lr=GD_LR,
+    n_steps=GD_STEPS,
+    record_every=max(GD_STEPS // 400, 1),
+    metrics={"entry": unobserved_entry, "det": np.linalg.det},
+)
 
 
 def flow_entry_at(trajectory, losses):
-    """The flow's |w11| at given loss values (the loss decreases monotonically along the flow)."""
+    """The flow's |w11| at given loss values (the loss decreases
+    monotonically along the flow)."""
     order = np.argsort(trajectory["loss"])
-    return np.interp(np.log(losses), np.log(trajectory["loss"][order]), trajectory["entry"][order])
+    return np.interp(
+        np.log(losses),
+        np.log(trajectory["loss"][order]),
+        trajectory["entry"][order],
+    )
 
 
 gd_flow_entry = flow_entry_at(reference, gd["loss"])
@@ -136,35 +168,85 @@ LOSS_GRID = np.logspace(0, np.log10(LOSS_STOP), 200)
 def on_loss_grid(trajectory, name):
     order = np.argsort(trajectory["loss"])
     values = trajectory[name] if name != "time" else trajectory.steps
-    return np.interp(np.log(LOSS_GRID), np.log(trajectory["loss"][order]), values[order])
+    return np.interp(
+        np.log(LOSS_GRID), np.log(trajectory["loss"][order]), values[order]
+    )
 
 
-curves = {f"depth{d}_run{r}_{name}": on_loss_grid(flows[(d, r)], name)
-          for (d, r) in flows for name in ("entry", "det", "time")}
+curves = {
+    f"depth{d}_run{r}_{name}": on_loss_grid(flows[(d, r)], name)
+    for (d, r) in flows
+    for name in ("entry", "det", "time")
+}
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharex=True, layout="constrained")
-for ax, depth in zip(axes, (2, 3, 4), strict=True):
+# Three panels (depths 2, 3, 4) in a 2×2 grid; the fourth cell holds the
+# legend and the colour bar, off the data.
+fig, axes = book.figure(2, 2, height=5.0, sharex=True, sharey=True)
+panels, key = axes.flat[:3], axes.flat[3]
+for ax, depth in zip(panels, (2, 3, 4), strict=True):
     runs = [r for (d, r) in flows if d == depth]
     for run in runs:
         time = curves[f"depth{depth}_run{run}_time"]
-        lines = entry_vs_loss(ax, LOSS_GRID, curves[f"depth{depth}_run{run}_entry"], time / time.max())
-    ax.plot(LOSS_GRID, 1 / np.sqrt(2 * LOSS_GRID), "k--", lw=1, label=r"bound $1/\sqrt{2\,\ell}$")
-    ax.set(title=f"depth {depth} ({len(runs)} run{'s' * (len(runs) > 1)})", xlabel="loss",
-           ylim=(0, 80))
+        entry = curves[f"depth{depth}_run{run}_entry"]
+        lines = entry_vs_loss(ax, LOSS_GRID, entry, time / time.max())
+    ax.plot(
+        LOSS_GRID,
+        1 / np.sqrt(2 * LOSS_GRID),
+        "k--",
+        lw=1,
+        label=r"lower bound $1/\sqrt{2\,\ell}$",
+    )
     if depth == 3:
-        ax.plot(gd["loss"][::8], gd["entry"][::8], "o", ms=3, mfc="none", color="tab:red",
-                label=f"gradient descent, step {GD_LR:g}")
-    ax.legend(loc="upper left", fontsize="small")
-axes[0].set_ylabel("|unobserved entry|")
-fig.colorbar(lines, ax=axes, label="time / total time", shrink=0.9)
+        ax.plot(
+            gd["loss"][::8],
+            gd["entry"][::8],
+            "o",
+            ms=3,
+            mfc="none",
+            color="tab:red",
+            label=f"gradient descent, step {GD_LR:g}",
+        )
+    runs_text = f"{len(runs)} run{'s' * (len(runs) > 1)}"
+    ax.set(title=f"depth {depth} ({runs_text})", ylim=(0, 80))
+for ax in axes[:, 0]:
+    ax.set_ylabel("|unobserved entry|")
+axes[1, 0].set_xlabel("loss")
+# sharex hides the x tick labels above the empty cell: restore them.
+axes[0, 1].xaxis.set_tick_params(labelbottom=True)
+axes[0, 1].set_xlabel("loss")
+key.axis("off")
+key.legend(
+    *panels[1].get_legend_handles_labels(),
+    loc="upper center",
+    frameon=False,
+)
+colour_bar = key.inset_axes([0.1, 0.3, 0.8, 0.08])
+fig.colorbar(
+    lines,
+    cax=colour_bar,
+    orientation="horizontal",
+    label="gradient flow: time / total time",
+)
 book.save_figure(
-    fig, "fig1-unobserved-entry",
-    data={"loss_grid": LOSS_GRID, **curves, "gd_loss": gd["loss"], "gd_entry": gd["entry"]},
-    caption="Absolute value of the unobserved entry against the training loss (decreasing to the right) "
-            "for gradient flow on depth-2, -3 and -4 matrix factorizations with det W(0) > 0, coloured by "
-            "time; dashed: the lower bound 1/sqrt(2 loss); red circles: plain gradient descent.",
-    rtol=1e-7, atol=1e-9,  # LSODA and numpy in float64: deterministic on one machine
+    fig,
+    "fig1-unobserved-entry",
+    data={
+        "loss_grid": LOSS_GRID,
+        **curves,
+        "gd_loss": gd["loss"],
+        "gd_entry": gd["entry"],
+    },
+    caption=(
+        "Absolute value of the unobserved entry against the training "
+        "loss (decreasing to the right) for gradient flow on depth-2, -3 "
+        "and -4 matrix factorizations with det W(0) > 0, coloured by "
+        "time; dashed: the lower bound 1/sqrt(2 loss); red circles: plain "
+        "gradient descent."
+    ),
+    # LSODA and numpy in float64: deterministic on one machine
+    rtol=1e-7,
+    atol=1e-9,
 )
 
 # %% [markdown]
@@ -181,12 +263,14 @@ deep = [(d, r) for (d, r) in flows if d in (3, 4)]
 
 def bound_ratio(trajectory):
     small = trajectory["loss"] < 1e-2
-    return float(np.min(trajectory["entry"][small] * np.sqrt(2 * trajectory["loss"][small])))
+    loss, entry = trajectory["loss"][small], trajectory["entry"][small]
+    return float(np.min(entry * np.sqrt(2 * loss)))
 
 
 def largest_drop(trajectory):
-    """Largest decrease of the entry after the loss first falls below 0.1 (0 when it only grows)."""
-    entry = trajectory["entry"][np.argmax(trajectory["loss"] < 0.1):]
+    """Largest decrease of the entry after the loss first falls below 0.1
+    (0 when it only grows)."""
+    entry = trajectory["entry"][np.argmax(trajectory["loss"] < 0.1) :]
     return float(np.max(np.maximum.accumulate(entry) - entry))
 
 
@@ -196,22 +280,48 @@ final_losses = [float(flows[key]["loss"][-1]) for key in deep]
 drops = [largest_drop(flows[key]) for key in deep]
 min_dets = [float(flows[key]["det"].min()) for key in deep]
 
-book.claim("Depths 3 and 4: wherever the loss is below 1e-2, |unobserved entry| ≥ 0.95 / sqrt(2·loss)",
-           min(ratios) >= 0.95, min_ratio=min(ratios), runs=len(deep))
-book.claim("Depths 3 and 4: |unobserved entry| exceeds 65 once the loss reaches 1e-4",
-           min(final_entries) > 65 and max(final_losses) <= 1e-4 * (1 + 1e-6),
-           min_final_entry=min(final_entries), max_final_loss=max(final_losses))
-book.claim("Depths 3 and 4: |unobserved entry| grows monotonically once the loss is below 0.1 "
-           "(no decrease larger than 1e-3)", max(drops) <= 1e-3, largest_decrease=max(drops))
-book.claim("Depths 3 and 4: det W stays non-negative (≥ −1e-4) along the whole flow",
-           min(min_dets) >= -1e-4, min_det=min(min_dets))
-book.claim("Gradient descent (step 3e-3) traces the flow: |entry| within 1% of the flow's at equal loss",
-           float(gd_relative_gap.max()) < 0.01, max_relative_gap=float(gd_relative_gap.max()),
-           gd_steps=GD_STEPS, gd_final_loss=float(gd["loss"][-1]))
+book.claim(
+    "Depths 3 and 4: wherever the loss is below 1e-2, "
+    "|unobserved entry| ≥ 0.95 / sqrt(2·loss)",
+    min(ratios) >= 0.95,
+    min_ratio=min(ratios),
+    runs=len(deep),
+)
+book.claim(
+    "Depths 3 and 4: |unobserved entry| exceeds 65 once the loss "
+    "reaches 1e-4",
+    min(final_entries) > 65 and max(final_losses) <= 1e-4 * (1 + 1e-6),
+    min_final_entry=min(final_entries),
+    max_final_loss=max(final_losses),
+)
+book.claim(
+    "Depths 3 and 4: |unobserved entry| grows monotonically once the "
+    "loss is below 0.1 (no decrease larger than 1e-3)",
+    max(drops) <= 1e-3,
+    largest_decrease=max(drops),
+)
+book.claim(
+    "Depths 3 and 4: det W stays non-negative (≥ −1e-4) along the "
+    "whole flow",
+    min(min_dets) >= -1e-4,
+    min_det=min(min_dets),
+)
+book.claim(
+    "Gradient descent (step 3e-3) traces the flow: |entry| within 1% of "
+    "the flow's at equal loss",
+    float(gd_relative_gap.max()) < 0.01,
+    max_relative_gap=float(gd_relative_gap.max()),
+    gd_steps=GD_STEPS,
+    gd_final_loss=float(gd["loss"][-1]),
+)
 depth2 = flows[(2, 0)]
-book.claim("Depth 2 with an unbalanced start plateaus (as in the paper's depth-2 panel): |entry| < 5 at "
-           "the end and det W changes sign", bool(depth2["entry"][-1] < 5 and depth2["det"][-1] < 0),
-           final_entry=float(depth2["entry"][-1]), final_det=float(depth2["det"][-1]))
+book.claim(
+    "Depth 2 with an unbalanced start plateaus (as in the paper's "
+    "depth-2 panel): |entry| < 5 at the end and det W changes sign",
+    bool(depth2["entry"][-1] < 5 and depth2["det"][-1] < 0),
+    final_entry=float(depth2["entry"][-1]),
+    final_det=float(depth2["det"][-1]),
+)
 
 # %% tags=["remove-input"]
 entry_range = (f"at {min(final_entries):.2f} in every run" if max(final_entries) - min(final_entries) < 5e-3
@@ -239,66 +349,129 @@ Markdown(f"Measured: at depths 3 and 4 the unobserved entry ends {entry_range} a
 # 25–75 % bars, as in the paper.
 
 # %%
-SHAPE = book.by_profile(PROFILE, smoke=(8, 8, 8), book=(8, 8, 8), paper=(8, 8, 8, 8))
+SHAPE = book.by_profile(
+    PROFILE, smoke=(8, 8, 8), book=(8, 8, 8), paper=(8, 8, 8, 8)
+)
 MAX_RANK = int(np.prod(SHAPE) // max(SHAPE))
-N_OBSERVED = book.by_profile(PROFILE, smoke=[100, 300, 511], book=[50, 100, 150, 200, 250, 300, 350, 400, 450, 511],
-                             paper=[100, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4096])
+N_OBSERVED = book.by_profile(
+    PROFILE,
+    smoke=[100, 300, 511],
+    book=[50, 100, 150, 200, 250, 300, 350, 400, 450, 511],
+    paper=[100, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4096],
+)
 TF_INITS = (1e-2, 1e-3)
 
 
 def completion_problem(run, n):
-    """Ground truth of seed ``run`` and the mask of its first ``n`` observed entries."""
+    """Ground truth of seed ``run`` and the mask of its first ``n``
+    observed entries."""
     truth = cp.random_cp_tensor(SHAPE, 1, rng(SEED + run, "truth"))
     mask = np.zeros(truth.size)
     mask[rng(SEED + run, "observations").permutation(truth.size)[:n]] = 1.0
     return truth, mask.reshape(SHAPE)
 
 
-# Every (seed, N, initialization) fit is independent: one task each when the book runs on a cluster.
-PROBLEMS = {(run, n): completion_problem(run, n) for run in range(RUNS) for n in N_OBSERVED}
+# Every (seed, N, initialization) fit is independent: one task each when
+# the book runs on a cluster.
+PROBLEMS = {
+    (run, n): completion_problem(run, n)
+    for run in range(RUNS)
+    for n in N_OBSERVED
+}
 FIT_KEYS = [(run, n, std) for run, n in PROBLEMS for std in TF_INITS]
-fitted = dict(zip(FIT_KEYS, map_configurations(
-    cp.fit_completion,
-    [{"factors": cp.init_factors(SHAPE, MAX_RANK, std, rng(SEED + run, f"init-{std:g}")),
-      "target": PROBLEMS[run, n][0], "mask": PROBLEMS[run, n][1]} for run, n, std in FIT_KEYS]), strict=True))
+fit_configurations = [
+    {
+        "factors": cp.init_factors(
+            SHAPE, MAX_RANK, std, rng(SEED + run, f"init-{std:g}")
+        ),
+        "target": PROBLEMS[run, n][0],
+        "mask": PROBLEMS[run, n][1],
+    }
+    for run, n, std in FIT_KEYS
+]
+fits = map_configurations(cp.fit_completion, fit_configurations)
+fitted = dict(zip(FIT_KEYS, fits, strict=True))
 
 
 def completion_row(run, n):
-    """Error and estimated rank of each method's solution (one rank generator per problem, in order)."""
+    """Error and estimated rank of each method's solution (one rank
+    generator per problem, in order)."""
     truth, mask = PROBLEMS[run, n]
     solutions = {"linear": truth * mask} | {
-        f"tf_{std:g}": cp.cp_to_tensor(fitted[run, n, std][0]) for std in TF_INITS}
+        f"tf_{std:g}": cp.cp_to_tensor(fitted[run, n, std][0])
+        for std in TF_INITS
+    }
     rank_rng = rng(SEED + run, f"rank-{n}")
-    return {name: (np.linalg.norm(W - truth) / np.linalg.norm(truth),
-                   cp.estimate_cp_rank(W, rank_rng, max_rank=MAX_RANK))
-            for name, W in solutions.items()}
+    return {
+        name: (
+            np.linalg.norm(W - truth) / np.linalg.norm(truth),
+            cp.estimate_cp_rank(W, rank_rng, max_rank=MAX_RANK),
+        )
+        for name, W in solutions.items()
+    }
 
 
-results = [[completion_row(run, n) for n in N_OBSERVED] for run in range(RUNS)]
+results = [
+    [completion_row(run, n) for n in N_OBSERVED] for run in range(RUNS)
+]
 METHODS = ("tf_0.01", "tf_0.001", "linear")
-errors = {m: np.array([[row[m][0] for row in rows] for rows in results]) for m in METHODS}
-ranks = {m: np.array([[row[m][1] for row in rows] for rows in results]) for m in METHODS}
+errors = {
+    m: np.array([[row[m][0] for row in rows] for rows in results])
+    for m in METHODS
+}
+ranks = {
+    m: np.array([[row[m][1] for row in rows] for rows in results])
+    for m in METHODS
+}
 
 # %% tags=["hide-input"]
-LABELS = {"tf_0.01": "tensor factorization, init 1e-2", "tf_0.001": "tensor factorization, init 1e-3",
-          "linear": "linear (zeros where unobserved)"}
-fig, (ax_error, ax_rank) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+LABELS = {
+    "tf_0.01": "tensor factorization, init 1e-2",
+    "tf_0.001": "tensor factorization, init 1e-3",
+    "linear": "linear (zeros where unobserved)",
+}
+fig, (ax_error, ax_rank) = book.figure(1, 2, height=3.4)
 for method in METHODS:
-    median_with_quartiles(ax_error, N_OBSERVED, errors[method], label=LABELS[method])
-    median_with_quartiles(ax_rank, N_OBSERVED, ranks[method], label=LABELS[method])
-ax_error.set(yscale="log", xlabel="number of observed entries", ylabel="reconstruction error")
-ax_rank.set(xlabel="number of observed entries", ylabel="estimated tensor rank of the solution")
-ax_rank.axhline(1, color="k", lw=0.8, ls=":", label="rank of the ground truth")
-ax_rank.legend()
+    for ax, values in ((ax_error, errors), (ax_rank, ranks)):
+        median_with_quartiles(
+            ax, N_OBSERVED, values[method], label=LABELS[method]
+        )
+ax_error.set(yscale="log", ylabel="reconstruction error")
+ax_rank.set(ylabel="estimated tensor rank")
+ax_rank.axhline(
+    1, color="k", lw=0.8, ls=":", label="rank of the ground truth"
+)
+for ax in (ax_error, ax_rank):
+    ax.set_xlabel("observed entries N")
+# One legend for both panels, below them (off the data), methods first.
+handles, handle_labels = ax_rank.get_legend_handles_labels()
+handle_by_label = dict(zip(handle_labels, handles, strict=True))
+legend_labels = [*LABELS.values(), "rank of the ground truth"]
+fig.legend(
+    [handle_by_label[label] for label in legend_labels],
+    legend_labels,
+    loc="outside lower center",
+    ncols=2,
+    frameon=False,
+)
 book.save_figure(
-    fig, "fig2-tensor-completion",
-    data={"n_observed": N_OBSERVED, **{f"error_{m}": errors[m] for m in METHODS},
-          **{f"rank_{m}": ranks[m] for m in METHODS}},
-    caption=f"Tensor completion of a rank-1 {'×'.join(map(str, SHAPE))} tensor: reconstruction error and "
-            f"estimated tensor rank of the solution against the number of observed entries (median over "
-            f"{RUNS} seeds, bars 25–75 %), tensor factorization at two initialization scales versus the "
-            f"linear method.",
-    rtol=1e-6, atol=1e-10,  # float64 numpy; ranks are integers and must match exactly
+    fig,
+    "fig2-tensor-completion",
+    data={
+        "n_observed": N_OBSERVED,
+        **{f"error_{m}": errors[m] for m in METHODS},
+        **{f"rank_{m}": ranks[m] for m in METHODS},
+    },
+    caption=(
+        f"Tensor completion of a rank-1 {'×'.join(map(str, SHAPE))} "
+        "tensor: reconstruction error and estimated tensor rank of the "
+        "solution against the number of observed entries (median over "
+        f"{RUNS} seeds, bars 25–75 %), tensor factorization at two "
+        "initialization scales versus the linear method."
+    ),
+    # float64 numpy; ranks are integers and must match exactly
+    rtol=1e-6,
+    atol=1e-10,
 )
 
 # %% [markdown]
@@ -314,20 +487,45 @@ median_rank = {m: np.median(ranks[m], axis=0) for m in METHODS}
 at_least_100 = n_obs >= 100
 middle = (n_obs >= 100) & (n_obs <= 450)
 
-book.claim("Tensor factorization (init 1e-3) finds a rank-1 solution for every N ≥ 100 (median over seeds)",
-           bool(np.all(median_rank["tf_0.001"][at_least_100] == 1)),
-           ranks=median_rank["tf_0.001"][at_least_100])
-book.claim("Tensor factorization (init 1e-3) reconstructs with error < 1e-2 for every N ≥ 150",
-           bool(np.all(median["tf_0.001"][n_obs >= 150] < 1e-2)),
-           max_error=float(median["tf_0.001"][n_obs >= 150].max()))
-book.claim("The linear method's error is ≥ 10× tensor factorization's for 100 ≤ N ≤ 450",
-           bool(np.all(median["linear"][middle] >= 10 * median["tf_0.001"][middle])),
-           min_ratio=float(np.min(median["linear"][middle] / median["tf_0.001"][middle])))
-book.claim("The linear method's solution has estimated rank ≥ 8 for 100 ≤ N ≤ 450",
-           bool(np.all(median_rank["linear"][middle] >= 8)), min_rank=float(median_rank["linear"][middle].min()))
-book.claim("The smaller initialization (1e-3) reconstructs at least as well as 1e-2 for every N ≥ 100",
-           bool(np.all(median["tf_0.001"][at_least_100] <= median["tf_0.01"][at_least_100])),
-           errors_init_1e3=median["tf_0.001"][at_least_100], errors_init_1e2=median["tf_0.01"][at_least_100])
+book.claim(
+    "Tensor factorization (init 1e-3) finds a rank-1 solution for every "
+    "N ≥ 100 (median over seeds)",
+    bool(np.all(median_rank["tf_0.001"][at_least_100] == 1)),
+    ranks=median_rank["tf_0.001"][at_least_100],
+)
+book.claim(
+    "Tensor factorization (init 1e-3) reconstructs with error < 1e-2 for "
+    "every N ≥ 150",
+    bool(np.all(median["tf_0.001"][n_obs >= 150] < 1e-2)),
+    max_error=float(median["tf_0.001"][n_obs >= 150].max()),
+)
+linear_over_tf = median["linear"][middle] / median["tf_0.001"][middle]
+book.claim(
+    "The linear method's error is ≥ 10× tensor factorization's for "
+    "100 ≤ N ≤ 450",
+    bool(
+        np.all(median["linear"][middle] >= 10 * median["tf_0.001"][middle])
+    ),
+    min_ratio=float(np.min(linear_over_tf)),
+)
+book.claim(
+    "The linear method's solution has estimated rank ≥ 8 for "
+    "100 ≤ N ≤ 450",
+    bool(np.all(median_rank["linear"][middle] >= 8)),
+    min_rank=float(median_rank["linear"][middle].min()),
+)
+book.claim(
+    "The smaller initialization (1e-3) reconstructs at least as well as "
+    "1e-2 for every N ≥ 100",
+    bool(
+        np.all(
+            median["tf_0.001"][at_least_100]
+            <= median["tf_0.01"][at_least_100]
+        )
+    ),
+    errors_init_1e3=median["tf_0.001"][at_least_100],
+    errors_init_1e2=median["tf_0.01"][at_least_100],
+)
 
 # %% tags=["remove-input"]
 def first_n_with_rank_one(method):

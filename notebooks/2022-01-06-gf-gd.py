@@ -48,9 +48,10 @@ SEED = 0
 PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; see README)
 
 # %% tags=["hide-input"]
-import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 import torch
+from matplotlib.lines import Line2D
 from offconvex import book, hessian
 from offconvex import gradient_flow as gf
 from offconvex import homogeneous_networks as hn
@@ -62,12 +63,20 @@ RATIOS = (2, 5, 10, 20)  # the post's step-size ratios r
 N_EXAMPLES = book.by_profile(PROFILE, smoke=100, book=500, paper=1000)
 HIDDEN = book.by_profile(PROFILE, smoke=8, book=32, paper=50)
 ETA0 = book.by_profile(PROFILE, smoke=0.05, book=0.05, paper=0.001)
-BASE_STEPS = book.by_profile(PROFILE, smoke=20, book=500, paper=10_000)  # steps of the eta0 run
-N_RECORDS = book.by_profile(PROFILE, smoke=10, book=50, paper=100)  # equally spaced in time, as the paper
-CONTROL_ETAS = book.by_profile(PROFILE, smoke=(0.05, 1.0, 4.0), book=(0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0),
-                               paper=(0.001, 0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0))
+# steps of the eta0 run
+BASE_STEPS = book.by_profile(PROFILE, smoke=20, book=500, paper=10_000)
+# records, equally spaced in time as in the paper
+N_RECORDS = book.by_profile(PROFILE, smoke=10, book=50, paper=100)
+CONTROL_ETAS = book.by_profile(
+    PROFILE,
+    smoke=(0.05, 1.0, 4.0),
+    book=(0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0),
+    paper=(0.001, 0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0),
+)
 HESSIAN_HIDDEN = book.by_profile(PROFILE, smoke=6, book=12, paper=16)
-HESSIAN_EXAMPLES = book.by_profile(PROFILE, smoke=100, book=300, paper=500)
+HESSIAN_EXAMPLES = book.by_profile(
+    PROFILE, smoke=100, book=300, paper=500
+)
 HESSIAN_STEPS = book.by_profile(PROFILE, smoke=20, book=600, paper=1000)
 HESSIAN_RECORDS = book.by_profile(PROFILE, smoke=2, book=7, paper=11)
 
@@ -89,38 +98,118 @@ HORIZON_2D = 12.0
 toy = {}
 for name, start in STARTS.items():
     for eta in ETAS_2D:
-        times, iterates, flow, error = gf.gd_vs_gf_error(gf.double_well_grad, start, eta, HORIZON_2D)
-        lambda_min = np.array([gf.double_well_hessian_min(point) for point in flow])
-        toy[name, eta] = dict(times=times, iterates=iterates, flow=flow, error=error,
-                              bound_shape=gf.euler_error_bound_shape(times, lambda_min, eta),
-                              lambda_min=lambda_min)
-grid_x, grid_y = np.linspace(-0.5, 2.2, 120), np.linspace(-0.4, 1.5, 120)
-landscape = np.array([[gf.double_well((x, y)) for x in grid_x] for y in grid_y])
+        times, iterates, flow, error = gf.gd_vs_gf_error(
+            gf.double_well_grad, start, eta, HORIZON_2D
+        )
+        lambda_min = np.array(
+            [gf.double_well_hessian_min(point) for point in flow]
+        )
+        toy[name, eta] = dict(
+            times=times,
+            iterates=iterates,
+            flow=flow,
+            error=error,
+            bound_shape=gf.euler_error_bound_shape(times, lambda_min, eta),
+            lambda_min=lambda_min,
+        )
+grid_x = np.linspace(-0.5, 2.2, 120)
+grid_y = np.linspace(-0.4, 1.5, 120)
+landscape = np.array(
+    [[gf.double_well((x, y)) for x in grid_x] for y in grid_y]
+)
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+# Paths top left and the legends top right (off the data); below, the gap
+# along each path, one colour per step size η.
+fig, axes = book.figure(2, 2, height=5.4)
+paths_ax, legend_ax = axes[0]
+# No blue on the paths: shades of blue stand for the step sizes below.
+paths_ax.set_prop_cycle(
+    color=["tab:purple", "tab:orange", "tab:green", "tab:red"]
+)
 coarse = ETAS_2D[0]
-plot_landscape_paths(axes[0], grid_x, grid_y, landscape,
-                     {f"GF from {name}": toy[name, coarse]["flow"] for name in STARTS},
-                     {f"GD, η={coarse}, {name}": toy[name, coarse]["iterates"] for name in STARTS})
-axes[0].set_title("paths (GD dots at t = kη)")
-for ax, name in zip(axes[1:], STARTS, strict=True):
-    curves = {f"‖θ(kη)−θ_k‖, η={eta}": toy[name, eta]["error"][1:] for eta in ETAS_2D}
-    curves.update({f"bound shape, η={eta}": toy[name, eta]["bound_shape"][1:] for eta in ETAS_2D})
-    x_by_curve = {label: toy[name, float(label.split("η=")[1])]["times"][1:] for label in curves}
-    styles = {label: {"color": f"C{ETAS_2D.index(float(label.split('η=')[1]))}",
-                      **({"ls": "--", "lw": 1} if label.startswith("bound") else {})} for label in curves}
-    plot_curves(ax, x_by_curve, curves, "time t = kη", "distance", log_y=True, styles=styles)
-    ax.set_title(f"GD vs GF, start {name}")
-fig.tight_layout()
+plot_landscape_paths(
+    paths_ax,
+    grid_x,
+    grid_y,
+    landscape,
+    {f"GF from {name}": toy[name, coarse]["flow"] for name in STARTS},
+    {
+        f"GD, η = {coarse}, {name}": toy[name, coarse]["iterates"]
+        for name in STARTS
+    },
+    legend=False,
+)
+paths_ax.set_title("paths (GD dots at t = kη)")
+# darker for larger steps
+STEP_COLOURS = dict(
+    zip(ETAS_2D, ("#08306b", "#2171b5", "#6baed6"), strict=True)
+)
+GAP_LABEL = r"gap $\|\theta(k\eta) - \theta_k\|$"
+BOUND_LABEL = "bound shape exp(∫|λ₋|)·t·η"
+for ax, name in zip(axes[1], STARTS, strict=True):
+    curves, times, styles = {}, {}, {}
+    for kind, key_name in (("gap", "error"), ("bound", "bound_shape")):
+        for eta in ETAS_2D:
+            label = f"{kind}, η = {eta}"
+            curves[label] = toy[name, eta][key_name][1:]
+            times[label] = toy[name, eta]["times"][1:]
+            dashed = {"ls": "--", "lw": 1} if kind == "bound" else {}
+            styles[label] = {"color": STEP_COLOURS[eta], **dashed}
+    plot_curves(
+        ax,
+        times,
+        curves,
+        "time t = kη",
+        "distance",
+        log_y=True,
+        styles=styles,
+        legend=False,
+    )
+    ax.set_title(f"start {name}")
+legend_ax.axis("off")
+paths_legend = legend_ax.legend(
+    *paths_ax.get_legend_handles_labels(),
+    loc="upper left",
+    title="paths (top left)",
+    alignment="left",
+    frameon=False,
+)
+legend_ax.add_artist(paths_legend)
+gap_handles = [
+    Line2D([], [], color=colour, label=f"η = {eta}")
+    for eta, colour in STEP_COLOURS.items()
+] + [
+    Line2D([], [], color="0.3", label=GAP_LABEL),
+    Line2D([], [], color="0.3", ls="--", lw=1, label=BOUND_LABEL),
+]
+legend_ax.legend(
+    handles=gap_handles,
+    loc="lower left",
+    title="gaps (bottom row)",
+    alignment="left",
+    frameon=False,
+)
 book.save_figure(
-    fig, "fig1-euler-gd-gf",
-    data={f"{name}/eta={eta}/{key}": toy[name, eta][key] for name in STARTS for eta in ETAS_2D
-          for key in ("times", "iterates", "flow", "error", "bound_shape")},
-    caption="GD as Euler's method for GF on f(x,y) = x²/2 + (y²−1)²/4. Left: flows and GD iterates at "
-            "η = 0.2. Middle/right: gap between iterate k and the flow at time kη (solid) and the shape "
-            "exp(∫|λ₋|)·t·η of the bound (dashed, no constant).",
-    rtol=1e-7, atol=1e-10)  # deterministic float64 numpy; the adaptive ODE solver is the loosest part
+    fig,
+    "fig1-euler-gd-gf",
+    data={
+        f"{name}/eta={eta}/{key}": toy[name, eta][key]
+        for name in STARTS
+        for eta in ETAS_2D
+        for key in ("times", "iterates", "flow", "error", "bound_shape")
+    },
+    caption=(
+        "GD as Euler's method for GF on f(x,y) = x²/2 + (y²−1)²/4. Top "
+        "left: flows and GD iterates at η = 0.2. Bottom: gap between "
+        "iterate k and the flow at time kη (solid) and the shape "
+        "exp(∫|λ₋|)·t·η of the bound (dashed, no constant), from each "
+        "start."
+    ),
+    # float64 numpy is deterministic; the adaptive ODE solver is loosest
+    rtol=1e-7,
+    atol=1e-10,
+)
 
 # %% [markdown]
 # Inside the well, the gap is largest in the first few steps (where the gradient is steepest) and then
@@ -131,30 +220,50 @@ book.save_figure(
 
 # %%
 def growth_rate(times, error, window):
-    """Least-squares slope of log(error) against time inside ``window`` = (t_start, t_end)."""
+    """Least-squares slope of log(error) against time inside ``window``
+    = (t_start, t_end)."""
     inside = (times >= window[0]) & (times <= window[1])
     return float(np.polyfit(times[inside], np.log(error[inside]), 1)[0])
 
 
 ridge, well = toy["along the ridge", 0.1], toy["inside a well", 0.1]
-# The unstable direction on the ridge is y; the x-part of the gap is contracted by the bowl, so the
-# amplification is read off the y-component of the gap and compared with the bound's own growth.
-ridge_window = (1.0, 5.0)  # the flow stays at y < 0.15, where λ_min < −0.9
+# The unstable direction on the ridge is y; the x-part of the gap is
+# contracted by the bowl, so the amplification is read off the
+# y-component of the gap and compared with the bound's own growth.
+# In this window the flow stays at y < 0.15, where λ_min < −0.9.
+ridge_window = (1.0, 5.0)
 ridge_gap_y = np.abs(ridge["flow"][:, 1] - ridge["iterates"][:, 1])
 ridge_rate = growth_rate(ridge["times"], ridge_gap_y, ridge_window)
 bound_rate = growth_rate(ridge["times"], ridge["bound_shape"], ridge_window)
-halving = {name: float(toy[name, 0.1]["error"].max() / toy[name, 0.05]["error"].max()) for name in STARTS}
+halving = {
+    name: float(
+        toy[name, 0.1]["error"].max() / toy[name, 0.05]["error"].max()
+    )
+    for name in STARTS
+}
 well_peak_time = float(well["times"][np.argmax(well["error"])])
-book.claim("Along the ridge the GD–GF gap in the unstable direction grows exponentially like the bound's "
-           "shape exp(∫|λ₋|)·t·η (fitted growth rates of their logs over t ∈ [1, 5] within 25%)",
-           abs(ridge_rate - bound_rate) <= 0.25 * bound_rate,
-           gap_growth_rate=ridge_rate, bound_growth_rate=bound_rate)
-book.claim("Where the flow sees only positive curvature the gap does not grow: it peaks within the first "
-           "time unit and ends below 1% of its peak", well_peak_time <= 1.0
-           and well["error"][-1] < 0.01 * well["error"].max(),
-           peak_time=well_peak_time, final_over_peak=float(well["error"][-1] / well["error"].max()))
-book.claim("GD is a first-order integrator: halving η halves the largest gap (ratio in [1.6, 2.4]) on both paths",
-           all(1.6 <= ratio <= 2.4 for ratio in halving.values()), **{f"ratio_{k}": v for k, v in halving.items()})
+book.claim(
+    "Along the ridge the GD–GF gap in the unstable direction grows "
+    "exponentially like the bound's shape exp(∫|λ₋|)·t·η (fitted growth "
+    "rates of their logs over t ∈ [1, 5] within 25%)",
+    abs(ridge_rate - bound_rate) <= 0.25 * bound_rate,
+    gap_growth_rate=ridge_rate,
+    bound_growth_rate=bound_rate,
+)
+book.claim(
+    "Where the flow sees only positive curvature the gap does not grow: "
+    "it peaks within the first time unit and ends below 1% of its peak",
+    well_peak_time <= 1.0
+    and well["error"][-1] < 0.01 * well["error"].max(),
+    peak_time=well_peak_time,
+    final_over_peak=float(well["error"][-1] / well["error"].max()),
+)
+book.claim(
+    "GD is a first-order integrator: halving η halves the largest gap "
+    "(ratio in [1.6, 2.4]) on both paths",
+    all(1.6 <= ratio <= 2.4 for ratio in halving.values()),
+    **{f"ratio_{k}": v for k, v in halving.items()},
+)
 
 # %% [markdown]
 # ## Figure 2 — networks: GD at step $\eta_0$ against GD at $\eta_0/r$, at equal time
@@ -169,41 +278,82 @@ book.claim("GD is a first-order integrator: halving η halves the largest gap (r
 
 # %%
 def equal_time_runs(activation, eta0, base_steps, ratios, n_records):
-    """GD at eta0 and at eta0 / r from one shared initial network, recorded at the same times."""
-    problem = hn.digits_problem(N_EXAMPLES, (64, HIDDEN, HIDDEN, 10), activation)
-    theta0 = hn.xavier_uniform(problem.widths, torch_generator(SEED, "init"))
+    """GD at eta0 and at eta0 / r from one shared initial network,
+    recorded at the same times."""
+    problem = hn.digits_problem(
+        N_EXAMPLES, (64, HIDDEN, HIDDEN, 10), activation
+    )
+    theta0 = hn.xavier_uniform(
+        problem.widths, torch_generator(SEED, "init")
+    )
+    record_every = max(base_steps // n_records, 1)
     runs = {}
     for ratio in (1, *ratios):
         steps = base_steps * ratio
-        _, losses, thetas = hn.train_gd(problem, theta0, eta0 / ratio, steps, ratio * max(base_steps // n_records, 1))
+        _, losses, thetas = hn.train_gd(
+            problem, theta0, eta0 / ratio, steps, ratio * record_every
+        )
         runs[ratio] = dict(loss=losses, theta=thetas)
     base = runs[1]["theta"]
-    return dict(time=eta0 * np.unique(np.r_[np.arange(0, base_steps + 1, max(base_steps // n_records, 1)), base_steps]),
-                loss={r: run["loss"] for r, run in runs.items()},
-                from_init=np.linalg.norm(base - base[0], axis=1),
-                between={r: np.linalg.norm(base - runs[r]["theta"], axis=1) for r in ratios})
+    record_steps = np.r_[
+        np.arange(0, base_steps + 1, record_every), base_steps
+    ]
+    return dict(
+        time=eta0 * np.unique(record_steps),
+        loss={r: run["loss"] for r, run in runs.items()},
+        from_init=np.linalg.norm(base - base[0], axis=1),
+        between={
+            r: np.linalg.norm(base - runs[r]["theta"], axis=1)
+            for r in ratios
+        },
+    )
 
 
-comparisons = {act: equal_time_runs(act, ETA0, BASE_STEPS, RATIOS, N_RECORDS) for act in ("linear", "relu")}
+comparisons = {
+    act: equal_time_runs(act, ETA0, BASE_STEPS, RATIOS, N_RECORDS)
+    for act in ("linear", "relu")
+}
 
 # %%
-fig, axes = plt.subplots(2, 2, figsize=(11, 7))
-for row, (activation, result) in zip(axes, comparisons.items(), strict=True):
-    plot_curves(row[0], result["time"], {f"η₀/{r}" if r > 1 else "η₀": loss for r, loss in result["loss"].items()},
-                "time t = kη₀", "training loss", log_y=True)
+fig, axes = book.figure(2, 2, height=5.6, sharex=True)
+for row, (activation, result) in zip(
+    axes, comparisons.items(), strict=True
+):
+    losses = {
+        f"η₀/{r}" if r > 1 else "η₀": loss
+        for r, loss in result["loss"].items()
+    }
+    plot_curves(
+        row[0], result["time"], losses, "", "training loss", log_y=True
+    )
     row[0].set_title(f"{activation} network: training loss")
     distances = {"from init (η₀ run)": result["from_init"]}
-    distances.update({f"η₀ run vs η₀/{r} run": d for r, d in result["between"].items()})
-    plot_curves(row[1], result["time"], distances, "time t = kη₀", "distance in weight space")
+    distances.update(
+        {f"η₀ run vs η₀/{r} run": d for r, d in result["between"].items()}
+    )
+    plot_curves(row[1], result["time"], distances, "", "distance (weights)")
     row[1].set_title(f"{activation} network: distances")
-fig.tight_layout()
+for ax in axes[1]:
+    ax.set_xlabel("time t = kη₀")
 book.save_figure(
-    fig, "fig2-step-size-comparison",
-    data={f"{act}/{key}": value for act, result in comparisons.items() for key, value in result.items()},
-    caption=f"Bias-free FC networks (64-{HIDDEN}-{HIDDEN}-10, Xavier init shared by all runs) trained by "
-            f"full-batch GD on {N_EXAMPLES} digits with step η₀ = {ETA0} and η₀/r, r = 2, 5, 10, 20, compared "
-            "at equal time.",
-    rtol=1e-7, atol=1e-10)  # float64 torch on one thread is deterministic; tolerance covers BLAS differences
+    fig,
+    "fig2-step-size-comparison",
+    data={
+        f"{act}/{key}": value
+        for act, result in comparisons.items()
+        for key, value in result.items()
+    },
+    caption=(
+        f"Bias-free FC networks (64-{HIDDEN}-{HIDDEN}-10, Xavier init "
+        "shared by all runs) trained by full-batch GD on "
+        f"{N_EXAMPLES} digits with step η₀ = {ETA0} and η₀/r, r = 2, 5, "
+        "10, 20, compared at equal time."
+    ),
+    # float64 torch on one thread is deterministic; the tolerance covers
+    # BLAS differences
+    rtol=1e-7,
+    atol=1e-10,
+)
 
 # %% [markdown]
 # The loss curves lie on top of each other and the distances between runs stay far below the distance
@@ -213,18 +363,34 @@ book.save_figure(
 # %%
 for activation, result in comparisons.items():
     travelled = float(result["from_init"][-1])
-    relative = {r: float(d.max() / travelled) for r, d in result["between"].items()}
-    loss_gap = max(float(np.abs(result["loss"][1] - result["loss"][r]).max()) for r in RATIOS)
-    book.claim(f"{activation}: the runs are nearly indistinguishable — for every r the largest distance "
-               "between the η₀ and η₀/r runs is below 10% of the distance the η₀ run travels",
-               all(value < 0.1 for value in relative.values()),
-               distance_travelled=travelled, **{f"relative_distance_r{r}": v for r, v in relative.items()})
-    saturation = float(result["between"][20].max() - result["between"][10].max())
-    book.claim(f"{activation}: the distance between runs saturates in r (d(20) − d(10) < 0.25·d(2))",
-               saturation < 0.25 * float(result["between"][2].max()),
-               d20_minus_d10=saturation, d2=float(result["between"][2].max()))
-    book.claim(f"{activation}: the loss curves agree (largest gap over time and r below 0.02)",
-               loss_gap < 0.02, max_loss_gap=loss_gap)
+    between = result["between"]
+    relative = {r: float(d.max() / travelled) for r, d in between.items()}
+    loss_gap = max(
+        float(np.abs(result["loss"][1] - result["loss"][r]).max())
+        for r in RATIOS
+    )
+    book.claim(
+        f"{activation}: the runs are nearly indistinguishable — for every "
+        "r the largest distance between the η₀ and η₀/r runs is below 10% "
+        "of the distance the η₀ run travels",
+        all(value < 0.1 for value in relative.values()),
+        distance_travelled=travelled,
+        **{f"relative_distance_r{r}": v for r, v in relative.items()},
+    )
+    saturation = float(between[20].max() - between[10].max())
+    book.claim(
+        f"{activation}: the distance between runs saturates in r "
+        "(d(20) − d(10) < 0.25·d(2))",
+        saturation < 0.25 * float(between[2].max()),
+        d20_minus_d10=saturation,
+        d2=float(between[2].max()),
+    )
+    book.claim(
+        f"{activation}: the loss curves agree (largest gap over time and r "
+        "below 0.02)",
+        loss_gap < 0.02,
+        max_loss_gap=loss_gap,
+    )
 
 # %% [markdown]
 # ### Negative control: raise $\eta_0$ until GD leaves GF
@@ -240,32 +406,67 @@ for activation in ("linear", "relu"):
     relative = []
     for eta in CONTROL_ETAS:
         steps = max(int(round(HORIZON / eta)), 1)
-        result = equal_time_runs(activation, eta, steps, (2,), min(steps, 10))
+        # A diverging run overflows to inf, which is handled below: no
+        # warning on the page.
+        with np.errstate(over="ignore"):
+            result = equal_time_runs(
+                activation, eta, steps, (2,), min(steps, 10)
+            )
         travelled = max(float(result["from_init"].max()), 1e-300)
-        relative.append(float(result["between"][2].max() / travelled) if np.isfinite(travelled) else np.inf)
+        relative.append(
+            float(result["between"][2].max() / travelled)
+            if np.isfinite(travelled)
+            else np.inf
+        )
     relative = np.array(relative)
-    control[activation] = np.where(np.isfinite(relative), np.minimum(relative, 1e3), 1e3)  # 1e3: GD diverged
+    # capped at 1e3, which also stands for "GD diverged"
+    control[activation] = np.where(
+        np.isfinite(relative), np.minimum(relative, 1e3), 1e3
+    )
 
 # %%
-fig, ax = plt.subplots(figsize=(5.5, 3.8))
-plot_curves(ax, np.array(CONTROL_ETAS), control,
-            "step size η₀", "max distance(η₀, η₀/2) / distance travelled", log_y=True)
+fig, ax = book.figure(height=3.2, width=4.6)
+plot_curves(
+    ax,
+    np.array(CONTROL_ETAS),
+    control,
+    "step size η₀",
+    "max distance(η₀, η₀/2)\n/ distance travelled",
+    log_y=True,
+)
 ax.set_xscale("log")
+# label the step sizes of the ladder, not powers of ten
+ax.set_xticks(CONTROL_ETAS, [f"{eta:g}" for eta in CONTROL_ETAS])
+ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 ax.axhline(0.1, color="0.5", ls=":", lw=1)
-fig.tight_layout()
-book.save_figure(fig, "fig3-negative-control",
-                 data={"eta0": np.array(CONTROL_ETAS), **control},
-                 caption=f"Raising the step size at fixed time t = {HORIZON:g}: relative distance between GD "
-                         "at η₀ and at η₀/2 (capped at 10³ when GD diverges). Dotted: the 10% threshold.",
-                 rtol=1e-6, atol=1e-10)  # divergent runs near the edge of stability amplify round-off
+book.save_figure(
+    fig,
+    "fig3-negative-control",
+    data={"eta0": np.array(CONTROL_ETAS), **control},
+    caption=(
+        f"Raising the step size at fixed time t = {HORIZON:g}: relative "
+        "distance between GD at η₀ and at η₀/2 (capped at 10³ when GD "
+        "diverges). Dotted: the 10% threshold."
+    ),
+    # divergent runs near the edge of stability amplify round-off
+    rtol=1e-6,
+    atol=1e-10,
+)
 
 # %%
 for activation, relative in control.items():
-    leaving = [eta for eta, value in zip(CONTROL_ETAS, relative, strict=True) if not value < 0.1]
-    book.claim(f"{activation}: raising η₀ far enough makes GD leave GF (relative distance to the η₀/2 run "
-               "above 10% for some η₀ in the ladder)", bool(leaving),
-               first_leaving_eta0=leaving[0] if leaving else float("nan"),
-               relative_distances=relative)
+    leaving = [
+        eta
+        for eta, value in zip(CONTROL_ETAS, relative, strict=True)
+        if not value < 0.1
+    ]
+    book.claim(
+        f"{activation}: raising η₀ far enough makes GD leave GF (relative "
+        "distance to the η₀/2 run above 10% for some η₀ in the ladder)",
+        bool(leaving),
+        first_leaving_eta0=leaving[0] if leaving else float("nan"),
+        relative_distances=relative,
+    )
 
 # %% [markdown]
 # ## Figure 4 — Theorem 2: the path is almost convex, the space around it is not
@@ -279,50 +480,114 @@ for activation, relative in control.items():
 
 # %%
 def curvature_along_path(activation):
-    problem = hn.digits_problem(HESSIAN_EXAMPLES, (64, HESSIAN_HIDDEN, HESSIAN_HIDDEN, 10), activation)
-    theta0 = hn.xavier_uniform(problem.widths, torch_generator(SEED, "hessian-init"))
-    steps, _, thetas = hn.train_gd(problem, theta0, 0.05, HESSIAN_STEPS, HESSIAN_STEPS // (HESSIAN_RECORDS - 1))
-    start, directions = rng(SEED, "lanczos"), torch_generator(SEED, "random-points")
-    on_path = [hessian.min_eigenvalue_lanczos(problem.loss, torch.tensor(t), start) for t in thetas]
-    off_path = [hessian.min_eigenvalue_lanczos(problem.loss, hessian.random_point_like(torch.tensor(t), directions),
-                                               start) for t in thetas]
-    return dict(time=0.05 * steps, on_path=np.array(on_path), random_points=np.array(off_path))
+    widths = (64, HESSIAN_HIDDEN, HESSIAN_HIDDEN, 10)
+    problem = hn.digits_problem(HESSIAN_EXAMPLES, widths, activation)
+    theta0 = hn.xavier_uniform(
+        problem.widths, torch_generator(SEED, "hessian-init")
+    )
+    steps, _, thetas = hn.train_gd(
+        problem,
+        theta0,
+        0.05,
+        HESSIAN_STEPS,
+        HESSIAN_STEPS // (HESSIAN_RECORDS - 1),
+    )
+    start = rng(SEED, "lanczos")
+    directions = torch_generator(SEED, "random-points")
+
+    def smallest_eigenvalue(theta):
+        return hessian.min_eigenvalue_lanczos(problem.loss, theta, start)
+
+    on_path = [smallest_eigenvalue(torch.tensor(t)) for t in thetas]
+    off_path = [
+        smallest_eigenvalue(
+            hessian.random_point_like(torch.tensor(t), directions)
+        )
+        for t in thetas
+    ]
+    return dict(
+        time=0.05 * steps,
+        on_path=np.array(on_path),
+        random_points=np.array(off_path),
+    )
 
 
 curvature = {act: curvature_along_path(act) for act in ("linear", "relu")}
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+fig, axes = book.figure(1, 2, height=3.0)
 for ax, (activation, result) in zip(axes, curvature.items(), strict=True):
-    plot_curves(ax, result["time"], {"on the GD path": result["on_path"],
-                                     "random point, same norm": result["random_points"]},
-                "time t = kη₀", "λ_min of the Hessian", styles={"on the GD path": {"marker": "o"},
-                                                                "random point, same norm": {"marker": "s"}})
+    plot_curves(
+        ax,
+        result["time"],
+        {
+            "on the GD path": result["on_path"],
+            "random point, same norm": result["random_points"],
+        },
+        "time t = kη₀",
+        r"$\lambda_{\min}$ of the Hessian",
+        styles={
+            "on the GD path": {"marker": "o"},
+            "random point, same norm": {"marker": "s"},
+        },
+        legend=False,
+    )
     ax.axhline(0.0, color="0.5", lw=0.8)
     ax.set_title(f"{activation} network")
-fig.tight_layout()
-book.save_figure(fig, "fig4-hessian-min-eigenvalue",
-                 data={f"{act}/{key}": value for act, result in curvature.items() for key, value in result.items()},
-                 caption="Smallest Hessian eigenvalue of the training loss along the GD path and at random "
-                         "points of the same norm (Lanczos on Hessian–vector products).",
-                 rtol=1e-5, atol=1e-7)  # Lanczos converges to tol 1e-8 relative; eigenvalues near 0 need atol
+# One legend for both panels, below them (off the data).
+fig.legend(
+    *axes[0].get_legend_handles_labels(),
+    loc="outside lower center",
+    ncols=2,
+    frameon=False,
+)
+book.save_figure(
+    fig,
+    "fig4-hessian-min-eigenvalue",
+    data={
+        f"{act}/{key}": value
+        for act, result in curvature.items()
+        for key, value in result.items()
+    },
+    caption=(
+        "Smallest Hessian eigenvalue of the training loss along the GD "
+        "path and at random points of the same norm (Lanczos on "
+        "Hessian–vector products)."
+    ),
+    # Lanczos converges to tol 1e-8 relative; eigenvalues near 0 need atol
+    rtol=1e-5,
+    atol=1e-7,
+)
 
 # %%
 for activation, result in curvature.items():
     on_path = np.abs(np.minimum(result["on_path"], 0.0))
     off_path = np.abs(np.minimum(result["random_points"], 0.0))
     pointwise = float((on_path / off_path).max())
-    book.claim(f"{activation}: on the path λ_min is near zero or slightly negative at every recorded time, "
-               "|λ₋| ≤ 10% of its value at a random point of the same norm",
-               pointwise <= 0.1, worst_ratio=pointwise, ratio_at_start=float(on_path[0] / off_path[0]),
-               not_reproduced="the Xavier initialisation is not near zero: the path starts at a point as curved as "
-               "a random one and needs a few time units to reach the almost-convex region"
-               if pointwise > 0.1 else None)
+    book.claim(
+        f"{activation}: on the path λ_min is near zero or slightly "
+        "negative at every recorded time, |λ₋| ≤ 10% of its value at a "
+        "random point of the same norm",
+        pointwise <= 0.1,
+        worst_ratio=pointwise,
+        ratio_at_start=float(on_path[0] / off_path[0]),
+        not_reproduced=(
+            "the Xavier initialisation is not near zero: the path starts "
+            "at a point as curved as a random one and needs a few time "
+            "units to reach the almost-convex region"
+        )
+        if pointwise > 0.1
+        else None,
+    )
     exponent_path = float(np.trapezoid(on_path, result["time"]))
     exponent_random = float(np.trapezoid(off_path, result["time"]))
-    book.claim(f"{activation}: the exponent ∫|λ₋|dt of Theorem 1 is at most a quarter of its value over the "
-               "random points of the same norms", exponent_path <= 0.25 * exponent_random,
-               exponent_on_path=exponent_path, exponent_random_points=exponent_random)
+    book.claim(
+        f"{activation}: the exponent ∫|λ₋|dt of Theorem 1 is at most a "
+        "quarter of its value over the random points of the same norms",
+        exponent_path <= 0.25 * exponent_random,
+        exponent_on_path=exponent_path,
+        exponent_random_points=exponent_random,
+    )
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown

@@ -51,10 +51,16 @@ SEED = 0
 PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; see README)
 
 # %% tags=["hide-input"]
-import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown
-from offconvex import book, cp, locality, locality_training, pathfinder, resnet
+from offconvex import (
+    book,
+    cp,
+    locality,
+    locality_training,
+    pathfinder,
+    resnet,
+)
 from offconvex import hierarchical_tensor_factorization as htf
 from offconvex import matrix_factorization as mf
 from offconvex import tensor_completion as tc
@@ -63,26 +69,45 @@ from offconvex.plots import factorization as fplots
 from offconvex.random import rng, torch_generator
 from scipy import stats
 
-book.start("2022-07-15-imp-reg-htf-cnn", PROFILE, SEED, perturbation=PERTURBATION)
-# iteration caps (runs stop earlier once the training error stays below 5e-5 for 100 checks)
+book.start(
+    "2022-07-15-imp-reg-htf-cnn", PROFILE, SEED, perturbation=PERTURBATION
+)
+# iteration caps (runs stop earlier once the training error stays below
+# 5e-5 for 100 checks)
 MF_STEPS = book.by_profile(PROFILE, smoke=300, book=10_000, paper=500_000)
 TF_STEPS = book.by_profile(PROFILE, smoke=300, book=12_000, paper=500_000)
 HTF_STEPS = book.by_profile(PROFILE, smoke=300, book=20_000, paper=500_000)
 HTF_WIDTH = book.by_profile(PROFILE, smoke=16, book=64, paper=512)
 HTF_INIT = book.by_profile(PROFILE, smoke=0.05, book=0.05, paper=0.01)
 # toy locality task: (training samples, Adam steps, dependency distances)
-TOY = book.by_profile(PROFILE, smoke=(200, 20, (4, 28)), book=(1000, 300, (4, 28)),
-                      paper=(5000, 3000, (2, 8, 16, 28)))
+TOY = book.by_profile(
+    PROFILE,
+    smoke=(200, 20, (4, 28)),
+    book=(1000, 300, (4, 28)),
+    paper=(5000, 3000, (2, 8, 16, 28)),
+)
 N_OBSERVED, LR, TOL, PATIENCE, TOP = 2048, 1e-2, 5e-5, 100, 10
-CP_SEEDS = range(SEED, SEED + 5)  # the CP experiment is also run at these seeds (the first is the figure's)
-# the toy is also run at these seeds (the first is the figure's): one draw of a small task proves little
-TOY_SEEDS = range(SEED, SEED + book.by_profile(PROFILE, smoke=1, book=3, paper=3))
-# check that the Pathfinder markers' distance does not give the label away: (batches, scenes per batch)
-# per path length; batches bound the generator's memory
-MARKER_CHECK = book.by_profile(PROFILE, smoke=(1, 200), book=(4, 500), paper=(4, 500))
-# ResNet18 on Pathfinder (Figure 6), GPU-scale, paper profile only: (path lengths, train and test images per
-# length, epochs at most); None skips it
-PATHFINDER = book.by_profile(PROFILE, smoke=None, book=None, paper=((3, 5, 7, 9), 10_000, 10_000, 150))
+# the CP experiment is also run at these seeds (the first is the figure's)
+CP_SEEDS = range(SEED, SEED + 5)
+# the toy is also run at these seeds (the first is the figure's): one draw
+# of a small task proves little
+TOY_SEEDS = range(
+    SEED, SEED + book.by_profile(PROFILE, smoke=1, book=3, paper=3)
+)
+# check that the Pathfinder markers' distance does not give the label
+# away: (batches, scenes per batch) per path length; batches bound the
+# generator's memory
+MARKER_CHECK = book.by_profile(
+    PROFILE, smoke=(1, 200), book=(4, 500), paper=(4, 500)
+)
+# ResNet18 on Pathfinder (Figure 6), GPU-scale, paper profile only: (path
+# lengths, train and test images per length, epochs at most); None skips it
+PATHFINDER = book.by_profile(
+    PROFILE,
+    smoke=None,
+    book=None,
+    paper=((3, 5, 7, 9), 10_000, 10_000, 150),
+)
 
 # %% [markdown]
 # ## Figures 1, 2 and 4 — incremental learning in three factorizations
@@ -113,9 +138,20 @@ def matrix_run(seed):
     truth *= 64 / np.linalg.norm(truth)
     mask = tc.observation_mask(truth.shape, N_OBSERVED, data)
     factors = mf.init_factors(3, 64, 1e-3, rng(seed, "init"))
-    values = {"values": lambda params, W: np.linalg.svd(W, compute_uv=False)[:TOP]}
-    state, trajectory = tc.fit_completion(factors, mf.product, truth, mask, MF_STEPS, values, lr=LR,
-                                          tol=TOL, patience=PATIENCE)
+    values = {
+        "values": lambda params, W: np.linalg.svd(W, compute_uv=False)[:TOP]
+    }
+    state, trajectory = tc.fit_completion(
+        factors,
+        mf.product,
+        truth,
+        mask,
+        MF_STEPS,
+        values,
+        lr=LR,
+        tol=TOL,
+        patience=PATIENCE,
+    )
     return truth, tc.full_tensor(state.params, mf.product), trajectory
 
 
@@ -123,17 +159,36 @@ def cp_problem(seed):
     data = rng(seed, "data")
     truth = cp.random_cp_tensor((16, 16, 16), 5, data, fro_norm=64.0)
     mask = tc.observation_mask(truth.shape, N_OBSERVED, data)
-    return {"params": cp.init_factors(truth.shape, 256, 1e-3, rng(seed, "init")), "target": truth, "mask": mask}
+    params = cp.init_factors(truth.shape, 256, 1e-3, rng(seed, "init"))
+    return {"params": params, "target": truth, "mask": mask}
 
 
 def cp_runs(seeds):
-    """The CP experiment at each seed: independent fits, one task each when the book runs on a cluster."""
+    """The CP experiment at each seed: independent fits, one task each
+    when the book runs on a cluster."""
     problems = [cp_problem(seed) for seed in seeds]
     fits = map_configurations(
-        tc.fit_completion, problems, to_tensor=tc.cp_to_tensor, n_steps=TF_STEPS, lr=LR, tol=TOL,
-        patience=PATIENCE, metrics={"values": lambda params, T: tc.top_k(cp.component_norms(params), TOP)})
-    return [(problem["target"], tc.full_tensor(state.params, tc.cp_to_tensor), trajectory)
-            for problem, (state, trajectory) in zip(problems, fits, strict=True)]
+        tc.fit_completion,
+        problems,
+        to_tensor=tc.cp_to_tensor,
+        n_steps=TF_STEPS,
+        lr=LR,
+        tol=TOL,
+        patience=PATIENCE,
+        metrics={
+            "values": lambda params, T: tc.top_k(
+                cp.component_norms(params), TOP
+            )
+        },
+    )
+    return [
+        (
+            problem["target"],
+            tc.full_tensor(state.params, tc.cp_to_tensor),
+            trajectory,
+        )
+        for problem, (state, trajectory) in zip(problems, fits, strict=True)
+    ]
 
 
 TREE = htf.mode_tree(4, 2)
@@ -145,54 +200,119 @@ def htf_tensor(flat):
 
 def htf_run(seed):
     data = rng(seed, "data")
-    truth = htf.random_ht_tensor(TREE, (8,) * 4, (5, 5), data, fro_norm=64.0)
+    truth = htf.random_ht_tensor(
+        TREE, (8,) * 4, (5, 5), data, fro_norm=64.0
+    )
     mask = tc.observation_mask(truth.shape, N_OBSERVED, data)
-    weights = htf.flatten(htf.init_weights(TREE, (8,) * 4, (HTF_WIDTH, HTF_WIDTH), HTF_INIT, rng(seed, "init")))
+    weights = htf.flatten(
+        htf.init_weights(
+            TREE,
+            (8,) * 4,
+            (HTF_WIDTH, HTF_WIDTH),
+            HTF_INIT,
+            rng(seed, "init"),
+        )
+    )
 
     def node_norms(level, node):
-        return lambda params, T: tc.top_k(htf.local_component_norms(htf.unflatten(params, TREE), TREE, level, node), TOP)
+        def top_norms(params, T):
+            norms = htf.local_component_norms(
+                htf.unflatten(params, TREE), TREE, level, node
+            )
+            return tc.top_k(norms, TOP)
+
+        return top_norms
 
     values = {"values": node_norms(2, 0), "inner": node_norms(1, 0)}
-    state, trajectory = tc.fit_completion(weights, htf_tensor, truth, mask, HTF_STEPS, values, lr=LR, tol=TOL,
-                                          patience=PATIENCE, record_every=50)
+    state, trajectory = tc.fit_completion(
+        weights,
+        htf_tensor,
+        truth,
+        mask,
+        HTF_STEPS,
+        values,
+        lr=LR,
+        tol=TOL,
+        patience=PATIENCE,
+        record_every=50,
+    )
     return truth, tc.full_tensor(state.params, htf_tensor), trajectory
 
 
 cp_seed_runs = dict(zip(CP_SEEDS, cp_runs(CP_SEEDS), strict=True))
-runs = {"matrix": matrix_run(SEED), "tensor": cp_seed_runs[SEED], "hierarchical": htf_run(SEED)}
+runs = {
+    "matrix": matrix_run(SEED),
+    "tensor": cp_seed_runs[SEED],
+    "hierarchical": htf_run(SEED),
+}
 summary = {}
 for name, (truth, estimate, trajectory) in runs.items():
-    summary[name] = {"error": tc.reconstruction_error(estimate, truth), "steps": int(trajectory.steps[-1]),
-                     "final": trajectory["values"][-1], "loss": trajectory["loss"],
-                     "half_rise": tc.half_rise_iterations(trajectory.steps, trajectory["values"][:, :5])}
-    print(f"{name:>12}: {summary[name]['steps']} iterations, reconstruction error {summary[name]['error']:.2e}, "
-          f"top values {np.round(summary[name]['final'][:7], 3)}, half-rise {summary[name]['half_rise']}")
+    summary[name] = {
+        "error": tc.reconstruction_error(estimate, truth),
+        "steps": int(trajectory.steps[-1]),
+        "final": trajectory["values"][-1],
+        "loss": trajectory["loss"],
+        "half_rise": tc.half_rise_iterations(
+            trajectory.steps, trajectory["values"][:, :5]
+        ),
+    }
+    row = summary[name]
+    print(
+        f"{name:>12}: {row['steps']} iterations, "
+        f"reconstruction error {row['error']:.2e}, "
+        f"top values {np.round(row['final'][:7], 3)}, "
+        f"half-rise {row['half_rise']}"
+    )
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
-titles = {"matrix": "matrix factorization", "tensor": "tensor factorization",
-          "hierarchical": "hierarchical TF: root {1,2,3,4}"}
-ylabels = {"matrix": "top singular values", "tensor": "top component norms",
-           "hierarchical": "top local component norms"}
-for ax, name in zip(axes, titles, strict=False):
+fig, axes = book.figure(2, 2, height=5.2)
+titles = {
+    "matrix": "matrix factorization",
+    "tensor": "tensor factorization",
+    "hierarchical": "hierarchical TF: root {1,2,3,4}",
+}
+ylabels = {
+    "matrix": "top singular values",
+    "tensor": "top component norms",
+    "hierarchical": "top local component norms",
+}
+for ax, name in zip(axes.flat, titles, strict=False):
     trajectory = runs[name][2]
-    fplots.top_curves(ax, trajectory.steps, trajectory["values"], title=titles[name], ylabel=ylabels[name],
-                      half_rise=summary[name]["half_rise"][:3])
+    fplots.top_curves(
+        ax,
+        trajectory.steps,
+        trajectory["values"],
+        title=titles[name],
+        ylabel=ylabels[name],
+        half_rise=summary[name]["half_rise"][:3],
+    )
 htf_trajectory = runs["hierarchical"][2]
-fplots.top_curves(axes[3], htf_trajectory.steps, htf_trajectory["inner"], title="hierarchical TF: node {1,2}",
-                  ylabel="top local component norms")
-fig.tight_layout()
+fplots.top_curves(
+    axes[1, 1],
+    htf_trajectory.steps,
+    htf_trajectory["inner"],
+    title="hierarchical TF: node {1,2}",
+    ylabel="top local component norms",
+)
 book.save_figure(
-    fig, "fig1-2-4-incremental-learning",
-    data={f"{name}_{key}": runs[name][2][key] for name in runs for key in ("values",)}
-    | {f"{name}_steps": runs[name][2].steps for name in runs} | {"hierarchical_inner": htf_trajectory["inner"]},
-    caption="Top-10 singular values (matrix factorization, 64×64 rank 5), component norms (CP factorization, "
-            "16×16×16 rank 5) and local component norms (hierarchical factorization, 8×8×8×8 hierarchical rank "
-            "(5,5), at the root and at node {1,2}) during training from small initialization on 2048 observed "
-            "entries; dotted lines: iteration at which each of the top three reaches half its final value.",
-    # the stopping rule makes the run lengths depend on rounding: compare the curves on a grid of steps
-    rtol=1e-4, atol=1e-6,
-    curves={f"{name}_values": f"{name}_steps" for name in runs} | {"hierarchical_inner": "hierarchical_steps"},
+    fig,
+    "fig1-2-4-incremental-learning",
+    data={f"{name}_values": runs[name][2]["values"] for name in runs}
+    | {f"{name}_steps": runs[name][2].steps for name in runs}
+    | {"hierarchical_inner": htf_trajectory["inner"]},
+    caption="Top-10 singular values (matrix factorization, 64×64 rank 5), "
+    "component norms (CP factorization, 16×16×16 rank 5) and local "
+    "component norms (hierarchical factorization, 8×8×8×8 hierarchical "
+    "rank (5,5), at the root and at node {1,2}) during training from "
+    "small initialization on 2048 observed entries; dotted lines and "
+    "dots: iteration at which each of the top three reaches half its final "
+    "value.",
+    # the stopping rule makes the run lengths depend on rounding: compare
+    # the curves on a grid of steps
+    rtol=1e-4,
+    atol=1e-6,
+    curves={f"{name}_values": f"{name}_steps" for name in runs}
+    | {"hierarchical_inner": "hierarchical_steps"},
 )
 
 # %% [markdown]
@@ -207,31 +327,68 @@ book.save_figure(
 # and error below 0.1.
 
 # %%
-for name, label in (("matrix", "singular values"), ("tensor", "component norms")):
-    rises, final, error = summary[name]["half_rise"], summary[name]["final"], summary[name]["error"]
-    book.claim(f"{label.capitalize()} of {name} factorization rise one at a time: half-rise iterations of the "
-               f"top 5 strictly increasing with gaps ≥ 300", bool(np.all(np.diff(rises) >= 300)),
-               half_rise=rises)
+for name, label in (
+    ("matrix", "singular values"),
+    ("tensor", "component norms"),
+):
+    rises = summary[name]["half_rise"]
+    final, error = summary[name]["final"], summary[name]["error"]
+    book.claim(
+        f"{label.capitalize()} of {name} factorization rise one at a time: "
+        f"half-rise iterations of the top 5 strictly increasing with "
+        f"gaps ≥ 300",
+        bool(np.all(np.diff(rises) >= 300)),
+        half_rise=rises,
+    )
     rank_five = bool(final[5] < 1e-3 * final[0])
-    book.claim(f"{name.capitalize()} factorization ends at rank 5: 6th {label[:-1]} < 1e-3 × the largest",
-               rank_five, ratio_6th_to_1st=final[5] / final[0], top_values=final[:7],
-               not_reproduced=None if rank_five else "a sixth component is still small but above the "
-               "threshold when the authors' stopping rule ends the run")
-    book.claim(f"{name.capitalize()} factorization reconstructs the ground truth: relative error < 0.05",
-               error < 0.05, reconstruction_error=error, iterations=summary[name]["steps"])
+    book.claim(
+        f"{name.capitalize()} factorization ends at rank 5: "
+        f"6th {label[:-1]} < 1e-3 × the largest",
+        rank_five,
+        ratio_6th_to_1st=final[5] / final[0],
+        top_values=final[:7],
+        not_reproduced=None
+        if rank_five
+        else "a sixth component is still small but above the threshold "
+        "when the authors' stopping rule ends the run",
+    )
+    book.claim(
+        f"{name.capitalize()} factorization reconstructs the ground truth: "
+        f"relative error < 0.05",
+        error < 0.05,
+        reconstruction_error=error,
+        iterations=summary[name]["steps"],
+    )
 
-rises, final, error = summary["hierarchical"]["half_rise"][:3], summary["hierarchical"]["final"], summary["hierarchical"]["error"]
-book.claim("Hierarchical factorization, root node: the top 3 local components rise one at a time "
-           "(half-rises strictly increasing, 2nd ≥ 500 iterations after the 1st)",
-           bool(np.all(np.diff(rises) > 0) and rises[1] - rises[0] >= 500), half_rise=rises)
-book.claim("Hierarchical factorization ends at root rank ≤ 5: at most 5 local norms > 10 % of the largest, "
-           "the 6th < 5 %", bool(np.sum(final > 0.1 * final[0]) <= 5 and final[5] < 0.05 * final[0]),
-           ratio_6th_to_1st=final[5] / final[0], top_values=final[:7])
-loss = summary["hierarchical"]["loss"]
-book.claim("Hierarchical factorization fits and reconstructs: training error down ≥ 1000× and relative "
-           "reconstruction error < 0.1 within the iteration budget",
-           bool(loss[-1] <= 1e-3 * loss[0] and error < 0.1), loss_ratio=loss[-1] / loss[0],
-           reconstruction_error=error, iterations=summary["hierarchical"]["steps"])
+hierarchical = summary["hierarchical"]
+rises = hierarchical["half_rise"][:3]
+final, error = hierarchical["final"], hierarchical["error"]
+book.claim(
+    "Hierarchical factorization, root node: the top 3 local components "
+    "rise one at a time (half-rises strictly increasing, 2nd ≥ 500 "
+    "iterations after the 1st)",
+    bool(np.all(np.diff(rises) > 0) and rises[1] - rises[0] >= 500),
+    half_rise=rises,
+)
+book.claim(
+    "Hierarchical factorization ends at root rank ≤ 5: at most 5 local "
+    "norms > 10 % of the largest, the 6th < 5 %",
+    bool(
+        np.sum(final > 0.1 * final[0]) <= 5 and final[5] < 0.05 * final[0]
+    ),
+    ratio_6th_to_1st=final[5] / final[0],
+    top_values=final[:7],
+)
+loss = hierarchical["loss"]
+book.claim(
+    "Hierarchical factorization fits and reconstructs: training error "
+    "down ≥ 1000× and relative reconstruction error < 0.1 within the "
+    "iteration budget",
+    bool(loss[-1] <= 1e-3 * loss[0] and error < 0.1),
+    loss_ratio=loss[-1] / loss[0],
+    reconstruction_error=error,
+    iterations=hierarchical["steps"],
+)
 
 # %% [markdown]
 # ### The CP experiment at five seeds
@@ -248,17 +405,30 @@ book.claim("Hierarchical factorization fits and reconstructs: training error dow
 
 # %%
 def sixth_norm_summary(trajectory, window=2000):
-    """Where the 6th largest component norm ends, where it peaked, and its relative change over the
-    last ``window`` iterations (negative: still shrinking)."""
+    """Where the 6th largest component norm ends, where it peaked, and its
+    relative change over the last ``window`` iterations (negative: still
+    shrinking)."""
     sixth, steps = trajectory["values"][:, 5], trajectory.steps
     peak = int(np.argmax(sixth))
     earlier = sixth[np.searchsorted(steps, steps[-1] - window)]
-    return {"ratio": sixth[-1] / trajectory["values"][-1, 0], "first": trajectory["values"][-1, 0],
-            "sixth": sixth[-1], "peak": sixth[peak], "peak_step": int(steps[peak]), "late_change": sixth[-1] / earlier - 1}
+    return {
+        "ratio": sixth[-1] / trajectory["values"][-1, 0],
+        "first": trajectory["values"][-1, 0],
+        "sixth": sixth[-1],
+        "peak": sixth[peak],
+        "peak_step": int(steps[peak]),
+        "late_change": sixth[-1] / earlier - 1,
+    }
 
 
-seed_study = {seed: {"error": tc.reconstruction_error(estimate, truth), "iterations": int(trajectory.steps[-1]),
-                     **sixth_norm_summary(trajectory)} for seed, (truth, estimate, trajectory) in cp_seed_runs.items()}
+seed_study = {
+    seed: {
+        "error": tc.reconstruction_error(estimate, truth),
+        "iterations": int(trajectory.steps[-1]),
+        **sixth_norm_summary(trajectory),
+    }
+    for seed, (truth, estimate, trajectory) in cp_seed_runs.items()
+}
 for seed, row in seed_study.items():
     print(seed, {key: float(f"{value:.3g}") for key, value in row.items()})
 
@@ -270,35 +440,76 @@ Markdown("\n".join([header] + [
     f"{r['peak']:.2e} ({r['peak_step']}) | {100 * r['late_change']:+.2f} % |" for seed, r in seed_study.items()]))
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, len(seed_study), figsize=(16, 3.2), sharey=True)
-for ax, (seed, (_, _, trajectory)) in zip(axes, cp_seed_runs.items(), strict=True):
-    fplots.top_curves(ax, trajectory.steps, trajectory["values"], ylabel="top component norms",
-                      title=f"seed {seed}: 6th / largest = {seed_study[seed]['ratio']:.1e}")
-    ax.axhline(1e-3 * trajectory["values"][-1, 0], color="grey", lw=0.8, ls="--")
+# five panels in two rows of three; the sixth slot holds the legend
+fig, axes = book.figure(2, 3, height=4.8, sharey=True)
+seed_trajectories = {seed: run[2] for seed, run in cp_seed_runs.items()}
+for i, (seed, trajectory) in enumerate(seed_trajectories.items()):
+    ax = axes.flat[i]
+    fplots.top_curves(
+        ax,
+        trajectory.steps,
+        trajectory["values"],
+        # the rows share their y axis: label it once, on the left
+        ylabel="top component norms" if i % 3 == 0 else "",
+        title=f"seed {seed}\n"
+        f"6th / largest = {seed_study[seed]['ratio']:.1e}",
+    )
+    threshold = ax.axhline(
+        1e-3 * trajectory["values"][-1, 0], color="0.3", lw=1.2, ls="--"
+    )
     ax.set_yscale("log")
-fig.tight_layout()
+axes[1, 2].axis("off")
+threshold_label = (
+    "1e-3 × the final\nlargest norm: the\nthreshold for\n'ends at rank 5'"
+)
+axes[1, 2].legend([threshold], [threshold_label], loc="center")
 book.save_figure(
-    fig, "fig2-cp-five-seeds",
-    data={f"seed_{seed}_values": trajectory["values"] for seed, (_, _, trajectory) in cp_seed_runs.items()}
-    | {f"seed_{seed}_steps": trajectory.steps for seed, (_, _, trajectory) in cp_seed_runs.items()}
-    | {key: np.array([row[key] for row in seed_study.values()]) for key in ("ratio", "error", "late_change")},
-    caption="The CP experiment of Figure 2 (16×16×16, rank 5, 2048 observed entries, initialization 1e-3) at "
-            "five seeds: top-10 component norms on a log scale; dashed: 1e-3 × the final largest norm, the "
-            "threshold for 'ends at rank 5'.",
-    # the same computation as Figure 2 at other seeds: same tolerance and reason; the late change is a
-    # difference of two nearly equal norms, so it gets an absolute slack instead
-    rtol=1e-4, atol=1e-6, tolerances={"late_change": (0, 1e-3)},
-    curves={f"seed_{seed}_values": f"seed_{seed}_steps" for seed in cp_seed_runs},
+    fig,
+    "fig2-cp-five-seeds",
+    data={
+        f"seed_{seed}_values": trajectory["values"]
+        for seed, trajectory in seed_trajectories.items()
+    }
+    | {
+        f"seed_{seed}_steps": trajectory.steps
+        for seed, trajectory in seed_trajectories.items()
+    }
+    | {
+        key: np.array([row[key] for row in seed_study.values()])
+        for key in ("ratio", "error", "late_change")
+    },
+    caption="The CP experiment of Figure 2 (16×16×16, rank 5, 2048 "
+    "observed entries, initialization 1e-3) at five seeds: top-10 "
+    "component norms on a log scale; dashed: 1e-3 × the final largest "
+    "norm, the threshold for 'ends at rank 5'.",
+    # the same computation as Figure 2 at other seeds: same tolerance and
+    # reason; the late change is a difference of two nearly equal norms,
+    # so it gets an absolute slack instead
+    rtol=1e-4,
+    atol=1e-6,
+    tolerances={"late_change": (0, 1e-3)},
+    curves={
+        f"seed_{seed}_values": f"seed_{seed}_steps" for seed in cp_seed_runs
+    },
 )
 
 # %%
 ratios = np.array([row["ratio"] for row in seed_study.values()])
 at_rank_five = int(np.sum(ratios < 1e-3))
-book.claim(f"Tensor factorization ends at rank 5 at most seeds: at least 3 of the {len(ratios)} seeds "
-           f"{CP_SEEDS[0]}–{CP_SEEDS[-1]} end with 6th component norm < 1e-3 × the largest", at_rank_five >= 3,
-           not_reproduced=None if at_rank_five >= 3 else "fewer than 3 of the seeds end below the threshold",
-           seeds_below_threshold=at_rank_five, ratio_6th_to_1st=ratios,
-           reconstruction_error=np.array([row["error"] for row in seed_study.values()]))
+book.claim(
+    f"Tensor factorization ends at rank 5 at most seeds: at least 3 of the "
+    f"{len(ratios)} seeds {CP_SEEDS[0]}–{CP_SEEDS[-1]} end with 6th "
+    f"component norm < 1e-3 × the largest",
+    at_rank_five >= 3,
+    not_reproduced=None
+    if at_rank_five >= 3
+    else "fewer than 3 of the seeds end below the threshold",
+    seeds_below_threshold=at_rank_five,
+    ratio_6th_to_1st=ratios,
+    reconstruction_error=np.array(
+        [row["error"] for row in seed_study.values()]
+    ),
+)
 
 # %% tags=["remove-input"]
 first, errors = seed_study[SEED], np.array([row["error"] for row in seed_study.values()])
@@ -327,32 +538,39 @@ Markdown(f"**What the five seeds show.** At seed {SEED} the sixth norm peaked at
 # this is locality.
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(9, 2.6))
-fplots.mode_tree_diagram(axes[0], htf.mode_tree(4).levels)
+CP_TREE = htf.mode_tree(4)
+fig, axes = book.figure(1, 2, height=2.4)
+fplots.mode_tree_diagram(axes[0], CP_TREE.levels)
 axes[0].set_title("CP factorization (height 1)")
 fplots.mode_tree_diagram(axes[1], TREE.levels)
-axes[1].set_title("hierarchical factorization (this chapter)")
-fig.tight_layout()
-book.save_figure(fig, "fig3-mode-trees", data={"cp_levels": [[list(n) for n in lv] for lv in htf.mode_tree(4).levels],
-                                              "htf_levels": [[list(n) for n in lv] for lv in TREE.levels]},
-                 caption="Mode trees of an order-4 CP factorization and of the hierarchical factorization used "
-                         "above (modes numbered from 1).")
+axes[1].set_title("hierarchical (this chapter)")
+book.save_figure(
+    fig,
+    "fig3-mode-trees",
+    data={
+        "cp_levels": [[list(n) for n in lv] for lv in CP_TREE.levels],
+        "htf_levels": [[list(n) for n in lv] for lv in TREE.levels],
+    },
+    caption="Mode trees of an order-4 CP factorization and of the "
+    "hierarchical factorization used above (modes numbered from 1).",
+)
 
 # %% [markdown]
 # ## Figure 6 — an explicit regularizer against locality
 #
 # **The regularizer.** For a batch of inputs, pick a small patch $P_1$ and another patch $P_2$ elsewhere.
 # Replace $P_2$ in each input by $P_2$ of the next input in the batch, and compare the network's input
-# gradient on $P_1$ before and after: the penalty is the mean of $|\cos(\nabla_x f(x)_{P_1},
-# \nabla_x f(x')_{P_1})|$. If $f$ has no interaction between the two patches the gradient on $P_1$ does not
-# move and the penalty is 1; adding $\lambda\cdot$penalty to the loss pushes the network to model
-# interactions between distant regions, i.e. towards high hierarchical rank. `offconvex.locality`
-# implements it with double back-propagation; its tests check the value 1 for linear and separable models
-# and the exact cosine for a bilinear interaction between the two patches.
+# gradient on $P_1$ before and after: the penalty is the mean of
+# $|\cos(\nabla_x f(x)_{P_1}, \nabla_x f(x')_{P_1})|$. If $f$ has no interaction between the two
+# patches the gradient on $P_1$ does not move and the penalty is 1; adding $\lambda\cdot$penalty to the
+# loss pushes the network to model interactions between distant regions, i.e. towards high hierarchical
+# rank. `offconvex.locality` implements it with double back-propagation; its tests check the value 1
+# for linear and separable models and the exact cosine for a bilinear interaction between the two
+# patches.
 #
 # **The paper's experiment**: ResNet18 trained from scratch on Pathfinder images of 150×150 pixels,
 # where the label says whether two markers are joined by a dashed path; the path length (3 to 9 segments)
-# sets the dependency distance. The left panel of the figure below shows **the paper's reported test
+# sets the dependency distance. The top panel of the figure below shows **the paper's reported test
 # accuracies** (coefficient 9 for "with regularizer"), copied from its published figure, not produced by
 # this notebook.
 #
@@ -378,49 +596,87 @@ book.save_figure(fig, "fig3-mode-trees", data={"cp_levels": [[list(n) for n in l
 # on freshly drawn scenes and `tests/test_pathfinder.py` guards it.
 
 # %%
-samples = {length: pathfinder.sample_scenes(4, length, torch_generator(SEED, f"pathfinder-samples-{length}"))
-           for length in (3, 9)}
-sample_images = {length: pathfinder.render(scenes, 150) for length, scenes in samples.items()}
+samples = {
+    length: pathfinder.sample_scenes(
+        4, length, torch_generator(SEED, f"pathfinder-samples-{length}")
+    )
+    for length in (3, 9)
+}
+sample_images = {
+    length: pathfinder.render(scenes, 150)
+    for length, scenes in samples.items()
+}
 
 
 def marker_distances(length):
-    """Distances between the two markers of fresh scenes: (positives, negatives)."""
-    generator, (batches, size) = torch_generator(SEED, f"pathfinder-markers-{length}"), MARKER_CHECK
-    scenes = [pathfinder.sample_scenes(size, length, generator) for _ in range(batches)]
+    """Distances between the two markers of fresh scenes: (positives,
+    negatives)."""
+    generator = torch_generator(SEED, f"pathfinder-markers-{length}")
+    batches, size = MARKER_CHECK
+    scenes = [
+        pathfinder.sample_scenes(size, length, generator)
+        for _ in range(batches)
+    ]
     markers = np.concatenate([batch.markers.numpy() for batch in scenes])
     distance = np.linalg.norm(markers[:, 1] - markers[:, 0], axis=-1)
-    positive = np.concatenate([batch.labels.numpy() for batch in scenes]) == 1
+    labels = np.concatenate([batch.labels.numpy() for batch in scenes])
+    positive = labels == 1
     return distance[positive], distance[~positive]
 
 
 marker_check = {length: marker_distances(length) for length in (3, 5, 7, 9)}
-marker_ks = {length: stats.ks_2samp(*pair) for length, pair in marker_check.items()}
+marker_ks = {
+    length: stats.ks_2samp(*pair) for length, pair in marker_check.items()
+}
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(2, 4, figsize=(10, 5.4))
+# two rows of four 150-pixel images, each shown at about its own size
+fig, axes = book.figure(2, 4, height=3.9)
 for row, length in zip(axes, samples, strict=True):
-    order = np.argsort(-samples[length].labels.numpy(), kind="stable")  # the two positives first
+    # the two positives first
+    order = np.argsort(-samples[length].labels.numpy(), kind="stable")
     for ax, i in zip(row, order, strict=True):
-        joined = "joined" if samples[length].labels[i] else "not joined"
-        fplots.pathfinder_image(ax, sample_images[length][i, 0].numpy(), samples[length].markers[i].numpy(),
-                                title=f"path length {length}: {joined}")
-fig.tight_layout()
+        fplots.pathfinder_image(
+            ax,
+            sample_images[length][i, 0].numpy(),
+            samples[length].markers[i].numpy(),
+            title="joined" if samples[length].labels[i] else "not joined",
+        )
+    row[0].set_ylabel(f"path length {length}")
+marker_distances_by_class = list(marker_check.values())
 book.save_figure(
-    fig, "fig6-pathfinder-samples",
-    data={**{f"labels_{n}": s.labels for n, s in samples.items()},
-          **{f"markers_{n}": s.markers for n, s in samples.items()},
-          **{f"target_paths_{n}": s.targets for n, s in samples.items()},
-          **{f"image_row_sums_{n}": images[:, 0].sum(-1) for n, images in sample_images.items()},
-          "marker_check_path_length": np.array(list(marker_check)),
-          "marker_distance_mean_positive": np.array([pos.mean() for pos, _ in marker_check.values()]),
-          "marker_distance_mean_negative": np.array([neg.mean() for _, neg in marker_check.values()]),
-          "marker_distance_ks_statistic": np.array([test.statistic for test in marker_ks.values()])},
-    caption="Pathfinder images (150×150) from this book's generator at path lengths 3 and 9; rings mark the two "
-            "markers. In a positive image one dashed path joins them; in a negative each marker ends its own "
-            "path. The data saved are the labels, markers, target-path vertices and the images' row sums.",
-    # float64 geometry, deterministic from the seed; the slack absorbs libm differences in sin/cos across
-    # machines, which may also move a sub-pixel of the 2× rendering (0.25 in a row sum)
-    rtol=1e-6, atol=1e-6, tolerances={f"image_row_sums_{n}": (0, 0.5) for n in samples},
+    fig,
+    "fig6-pathfinder-samples",
+    data={
+        **{f"labels_{n}": s.labels for n, s in samples.items()},
+        **{f"markers_{n}": s.markers for n, s in samples.items()},
+        **{f"target_paths_{n}": s.targets for n, s in samples.items()},
+        **{
+            f"image_row_sums_{n}": images[:, 0].sum(-1)
+            for n, images in sample_images.items()
+        },
+        "marker_check_path_length": np.array(list(marker_check)),
+        "marker_distance_mean_positive": np.array(
+            [pos.mean() for pos, _ in marker_distances_by_class]
+        ),
+        "marker_distance_mean_negative": np.array(
+            [neg.mean() for _, neg in marker_distances_by_class]
+        ),
+        "marker_distance_ks_statistic": np.array(
+            [test.statistic for test in marker_ks.values()]
+        ),
+    },
+    caption="Pathfinder images (150×150) from this book's generator at "
+    "path lengths 3 and 9; rings mark the two markers. In a positive image "
+    "one dashed path joins them; in a negative each marker ends its own "
+    "path. The data saved are the labels, markers, target-path vertices "
+    "and the images' row sums.",
+    # float64 geometry, deterministic from the seed; the slack absorbs libm
+    # differences in sin/cos across machines, which may also move a
+    # sub-pixel of the 2× rendering (0.25 in a row sum)
+    rtol=1e-6,
+    atol=1e-6,
+    tolerances={f"image_row_sums_{n}": (0, 0.5) for n in samples},
 )
 
 # %% tags=["remove-input"]
@@ -439,59 +695,115 @@ Markdown(f"**Marker distance by class**, {MARKER_CHECK[0] * MARKER_CHECK[1]} fre
 
 # %%
 PAPER_PATH_LENGTH = np.array([3, 5, 7, 9])
-PAPER_ACCURACY = {"ResNet18 (paper)": np.array([98.5, 96.0, 68.7, 50.5]),
-                  "ResNet18 + regularizer (paper)": np.array([98.5, 96.8, 91.7, 85.4])}
+PAPER_ACCURACY = {
+    "ResNet18 (paper)": np.array([98.5, 96.0, 68.7, 50.5]),
+    "ResNet18 + regularizer (paper)": np.array([98.5, 96.8, 91.7, 85.4]),
+}
 
 n_train, n_steps, distances = TOY
 LENGTH, LAMBDA = 32, 3.0
-# (penalty coefficient, Adam steps): plain, regularized, and plain trained twice as long
-TOY_RUNS = {"plain": (0.0, n_steps), "regularized": (LAMBDA, n_steps), "plain, 2x steps": (0.0, 2 * n_steps)}
+# (penalty coefficient, Adam steps): plain, regularized, and plain trained
+# twice as long
+TOY_RUNS = {
+    "plain": (0.0, n_steps),
+    "regularized": (LAMBDA, n_steps),
+    "plain, 2x steps": (0.0, 2 * n_steps),
+}
 
 
 def toy_run(seed):
-    """Test accuracy per configuration and distance, and the penalties seen during training."""
+    """Test accuracy per configuration and distance, and the penalties
+    seen during training."""
     accuracy, penalty_trace = {name: [] for name in TOY_RUNS}, {}
     for distance in distances:
         data = torch_generator(seed, f"toy-data-{distance}")
-        x_train, y_train = locality.marker_pair_task(n_train, LENGTH, distance, data)
-        x_test, y_test = locality.marker_pair_task(2000, LENGTH, distance, data)
+        x_train, y_train = locality.marker_pair_task(
+            n_train, LENGTH, distance, data
+        )
+        x_test, y_test = locality.marker_pair_task(
+            2000, LENGTH, distance, data
+        )
         for name, (lam, steps) in TOY_RUNS.items():
-            net = locality.small_cnn(LENGTH, 16, torch_generator(seed, "toy-init"))
-            trace = locality.train_with_penalty(net, x_train, y_train, lam, steps, torch_generator(seed, "toy-batches"))
+            net = locality.small_cnn(
+                LENGTH, 16, torch_generator(seed, "toy-init")
+            )
+            trace = locality.train_with_penalty(
+                net,
+                x_train,
+                y_train,
+                lam,
+                steps,
+                torch_generator(seed, "toy-batches"),
+            )
             accuracy[name].append(locality.accuracy(net, x_test, y_test))
             penalty_trace[(distance, name)] = trace
-    return {name: np.array(values) for name, values in accuracy.items()}, penalty_trace
+    accuracy = {name: np.array(values) for name, values in accuracy.items()}
+    return accuracy, penalty_trace
 
 
 toy_runs = {seed: toy_run(seed) for seed in TOY_SEEDS}
 toy_by_seed = {seed: accuracy for seed, (accuracy, _) in toy_runs.items()}
 toy, penalty_trace = toy_runs[SEED]
 print({name: values.round(1) for name, values in toy.items()})
-print({key: (round(p[0], 3), round(p[-1], 3)) for key, p in penalty_trace.items() if p})
+print(
+    {
+        key: (round(p[0], 3), round(p[-1], 3))
+        for key, p in penalty_trace.items()
+        if p
+    }
+)
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-fplots.accuracy_by_distance(axes[0], PAPER_PATH_LENGTH, PAPER_ACCURACY,
-                            title="Pathfinder, as reported in the paper (not recomputed)")
+# two rows, legends right of the panels: the series' names are long
+fig, axes = book.figure(2, 1, height=4.6)
+fplots.accuracy_by_distance(
+    axes[0],
+    PAPER_PATH_LENGTH,
+    PAPER_ACCURACY,
+    title="Pathfinder, as reported in the paper (not recomputed)",
+    legend_outside=True,
+)
 axes[0].set_xlabel("path length (dependency distance)")
-fplots.accuracy_by_distance(axes[1], distances, {f"small CNN, {n_steps} steps": toy["plain"],
-                                                 f"+ regularizer (λ={LAMBDA:g}), {n_steps} steps": toy["regularized"],
-                                                 f"small CNN, {2 * n_steps} steps": toy["plain, 2x steps"]},
-                            title="CPU toy, computed here")
-fig.tight_layout()
+toy_curves = {
+    f"small CNN, {n_steps} steps": toy["plain"],
+    f"+ regularizer (λ={LAMBDA:g}), {n_steps} steps": toy["regularized"],
+    f"small CNN, {2 * n_steps} steps": toy["plain, 2x steps"],
+}
+fplots.accuracy_by_distance(
+    axes[1],
+    distances,
+    toy_curves,
+    title="CPU toy, computed here",
+    legend_outside=True,
+)
 book.save_figure(
-    fig, "fig6-locality-regularizer",
-    data={"paper_path_length": PAPER_PATH_LENGTH, **{k: v for k, v in PAPER_ACCURACY.items()},
-          "toy_distance": np.array(distances), **{f"toy_{name}": values for name, values in toy.items()},
-          "toy_seeds": np.array(list(TOY_SEEDS)),
-          **{f"toy_{name}_by_seed": np.array([runs[name] for runs in toy_by_seed.values()]) for name in TOY_RUNS}},
-    caption="Left: test accuracy of ResNet18 on Pathfinder against path length without and with the "
-            "input-gradient-change regularizer, numbers reported by Razin, Maman and Cohen (2022), not "
-            "recomputed. Right: the same comparison on this chapter's toy marker-pair task (test accuracy, "
-            "2000 test sequences), plain and regularized with the same number of Adam steps, and plain with "
-            "twice as many, at the chapter's seed (the toy's other seeds are tabulated under 'Reading the toy').",
-    # torch CPU training with one thread is deterministic; accuracies move in steps of 0.05 %
-    rtol=0, atol=0.11,
+    fig,
+    "fig6-locality-regularizer",
+    data={
+        "paper_path_length": PAPER_PATH_LENGTH,
+        **PAPER_ACCURACY,
+        "toy_distance": np.array(distances),
+        **{f"toy_{name}": values for name, values in toy.items()},
+        "toy_seeds": np.array(list(TOY_SEEDS)),
+        **{
+            f"toy_{name}_by_seed": np.array(
+                [runs[name] for runs in toy_by_seed.values()]
+            )
+            for name in TOY_RUNS
+        },
+    },
+    caption="Top: test accuracy of ResNet18 on Pathfinder against path "
+    "length without and with the input-gradient-change regularizer, "
+    "numbers reported by Razin, Maman and Cohen (2022), not recomputed. "
+    "Bottom: the same comparison on this chapter's toy marker-pair task "
+    "(test accuracy, 2000 test sequences), plain and regularized with the "
+    "same number of Adam steps, and plain with twice as many, at the "
+    "chapter's seed (the toy's other seeds are tabulated under 'Reading "
+    "the toy').",
+    # torch CPU training with one thread is deterministic; accuracies move
+    # in steps of 0.05 %
+    rtol=0,
+    atol=0.11,
 )
 
 # %% [markdown]
@@ -523,42 +835,79 @@ pathfinder_accuracy = {}
 if PATHFINDER is not None:
     path_lengths, n_train, n_test, max_epochs = PATHFINDER
     device = locality_training.default_device()
-    pathfinder_runs = {"ResNet18 (computed)": 0.0, "ResNet18 + regularizer (computed)": 9.0}
+    pathfinder_runs = {
+        "ResNet18 (computed)": 0.0,
+        "ResNet18 + regularizer (computed)": 9.0,
+    }
     pathfinder_accuracy = {name: [] for name in pathfinder_runs}
     for length in path_lengths:
         data = torch_generator(SEED, f"pathfinder-data-{length}")
         train_set = pathfinder.pathfinder_images(n_train, length, data)
         test_set = pathfinder.pathfinder_images(n_test, length, data)
         for name, coeff in pathfinder_runs.items():
-            model = resnet.resnet18(torch_generator(SEED, "pathfinder-init"))
-            run = locality_training.train_classifier(model, train_set, test_set,
-                                                     torch_generator(SEED, f"pathfinder-batches-{length}"),
-                                                     reg_coeff=coeff, epochs=max_epochs, device=device)
+            model = resnet.resnet18(
+                torch_generator(SEED, "pathfinder-init")
+            )
+            run = locality_training.train_classifier(
+                model,
+                train_set,
+                test_set,
+                torch_generator(SEED, f"pathfinder-batches-{length}"),
+                reg_coeff=coeff,
+                epochs=max_epochs,
+                device=device,
+            )
             pathfinder_accuracy[name].append(run.final_test_accuracy)
-            print(f"path length {length}, {name}: {len(run.test_accuracy)} epochs, test accuracy "
-                  f"{run.final_test_accuracy:.1f} %, final train accuracy {run.train_accuracy[-1]:.1f} %")
-    pathfinder_accuracy = {name: np.array(values) for name, values in pathfinder_accuracy.items()}
+            print(
+                f"path length {length}, {name}: "
+                f"{len(run.test_accuracy)} epochs, "
+                f"test accuracy {run.final_test_accuracy:.1f} %, "
+                f"final train accuracy {run.train_accuracy[-1]:.1f} %"
+            )
+    pathfinder_accuracy = {
+        name: np.array(values)
+        for name, values in pathfinder_accuracy.items()
+    }
 
 # %% tags=["hide-input"]
 if PATHFINDER is not None:
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
-    fplots.accuracy_by_distance(axes[0], PAPER_PATH_LENGTH, PAPER_ACCURACY,
-                                title="Pathfinder, as reported in the paper (not recomputed)")
-    fplots.accuracy_by_distance(axes[1], np.array(path_lengths), pathfinder_accuracy,
-                                title="Pathfinder, computed here (ResNet18, our generator)")
+    # two rows, legends right of the panels: the series' names are long
+    fig, axes = book.figure(2, 1, height=4.6, sharey=True)
+    fplots.accuracy_by_distance(
+        axes[0],
+        PAPER_PATH_LENGTH,
+        PAPER_ACCURACY,
+        title="Pathfinder, as reported in the paper (not recomputed)",
+        legend_outside=True,
+    )
+    fplots.accuracy_by_distance(
+        axes[1],
+        np.array(path_lengths),
+        pathfinder_accuracy,
+        title="Pathfinder, computed here (ResNet18, our generator)",
+        legend_outside=True,
+    )
     for ax in axes:
         ax.set_xlabel("path length (dependency distance)")
-    fig.tight_layout()
     book.save_figure(
-        fig, "fig6-pathfinder-resnet18",
-        data={"paper_path_length": PAPER_PATH_LENGTH, **PAPER_ACCURACY, "path_length": np.array(path_lengths),
-              **pathfinder_accuracy},
-        caption="Test accuracy of ResNet18 on Pathfinder (150×150) against path length, without and with the "
-                "input-gradient-change regularizer (coefficient 9). Left: as reported by Razin, Maman and Cohen "
-                "(2022). Right: computed by this notebook's paper profile on this book's Pathfinder generator "
-                "(one seed, final-epoch test accuracy on 10 000 test images).",
-        # GPU training is reproducible only up to kernel choice; accuracies are in steps of 0.01 %
-        rtol=0, atol=1.0,
+        fig,
+        "fig6-pathfinder-resnet18",
+        data={
+            "paper_path_length": PAPER_PATH_LENGTH,
+            **PAPER_ACCURACY,
+            "path_length": np.array(path_lengths),
+            **pathfinder_accuracy,
+        },
+        caption="Test accuracy of ResNet18 on Pathfinder (150×150) against "
+        "path length, without and with the input-gradient-change "
+        "regularizer (coefficient 9). Top: as reported by Razin, Maman "
+        "and Cohen (2022). Bottom: computed by this notebook's paper "
+        "profile on this book's Pathfinder generator (one seed, "
+        "final-epoch test accuracy on 10 000 test images).",
+        # GPU training is reproducible only up to kernel choice; accuracies
+        # are in steps of 0.01 %
+        rtol=0,
+        atol=1.0,
     )
 
 # %% [markdown]
@@ -570,48 +919,103 @@ if PATHFINDER is not None:
 # %%
 drop = toy["plain"][0] - toy["plain"][-1]
 gain = toy["regularized"][-1] - toy["plain"][-1]
-paper_gain = PAPER_ACCURACY["ResNet18 + regularizer (paper)"][-1] - PAPER_ACCURACY["ResNet18 (paper)"][-1]
+paper_gain = (
+    PAPER_ACCURACY["ResNet18 + regularizer (paper)"][-1]
+    - PAPER_ACCURACY["ResNet18 (paper)"][-1]
+)
 if PATHFINDER is None:
-    book.claim("Pathfinder (post's Figure 6): the regularizer lifts ResNet18's accuracy at path length 9 by ≥ 30 points",
-               False, not_reproduced="GPU-scale, not run here; the paper reports this gain, the figure's left panel "
-               "shows its numbers", paper_reported_gain=paper_gain)
-else:  # paper profile: judged on the accuracies computed above, next to the post's
-    computed_gain = (pathfinder_accuracy["ResNet18 + regularizer (computed)"][-1]
-                     - pathfinder_accuracy["ResNet18 (computed)"][-1])
-    book.claim(f"Pathfinder (post's Figure 6): the regularizer lifts ResNet18's accuracy at path length "
-               f"{path_lengths[-1]} by ≥ 30 points (the post: {paper_gain:.1f} points at path length 9)",
-               bool(computed_gain >= 30), not_reproduced=None if computed_gain >= 30 else
-               "on this book's generator and seed the computed gain falls short of the threshold",
-               computed_gain=computed_gain, paper_reported_gain=paper_gain,
-               accuracy_plain=pathfinder_accuracy["ResNet18 (computed)"][-1],
-               accuracy_regularized=pathfinder_accuracy["ResNet18 + regularizer (computed)"][-1])
+    book.claim(
+        "Pathfinder (post's Figure 6): the regularizer lifts ResNet18's "
+        "accuracy at path length 9 by ≥ 30 points",
+        False,
+        not_reproduced="GPU-scale, not run here; the paper reports this "
+        "gain, the figure's top panel shows its numbers",
+        paper_reported_gain=paper_gain,
+    )
+else:
+    # paper profile: judged on the accuracies computed above, next to the
+    # post's
+    computed = {
+        name.removesuffix(" (computed)"): accuracy[-1]
+        for name, accuracy in pathfinder_accuracy.items()
+    }
+    computed_gain = (
+        computed["ResNet18 + regularizer"] - computed["ResNet18"]
+    )
+    book.claim(
+        f"Pathfinder (post's Figure 6): the regularizer lifts ResNet18's "
+        f"accuracy at path length {path_lengths[-1]} by ≥ 30 points (the "
+        f"post: {paper_gain:.1f} points at path length 9)",
+        bool(computed_gain >= 30),
+        not_reproduced=None
+        if computed_gain >= 30
+        else "on this book's generator and seed the computed gain falls "
+        "short of the threshold",
+        computed_gain=computed_gain,
+        paper_reported_gain=paper_gain,
+        accuracy_plain=computed["ResNet18"],
+        accuracy_regularized=computed["ResNet18 + regularizer"],
+    )
 
 
 def no_gap_reason(plain):
-    """Why a plain run shows no locality gap: it learned nothing, or it learned the long distance too."""
+    """Why a plain run shows no locality gap: it learned nothing, or it
+    learned the long distance too."""
     if plain[0] < 60:
-        return "the plain network stays near chance even at the shortest distance: no gap to measure"
-    return "the small CNN solves the long-range toy task without help: no locality gap appears at this scale"
+        return (
+            "the plain network stays near chance even at the shortest "
+            "distance: no gap to measure"
+        )
+    return (
+        "the small CNN solves the long-range toy task without help: no "
+        "locality gap appears at this scale"
+    )
 
 
-book.claim("Toy: without the regularizer, accuracy at the longest distance is ≥ 20 points below the shortest",
-           bool(drop >= 20), not_reproduced=None if drop >= 20 else no_gap_reason(toy["plain"]),
-           accuracy_short=toy["plain"][0], accuracy_long=toy["plain"][-1],
-           accuracy_long_twice_the_steps=toy["plain, 2x steps"][-1])
-seeds_with_gap = [seed for seed, runs in toy_by_seed.items() if runs["plain"][0] - runs["plain"][-1] >= 20]
+book.claim(
+    "Toy: without the regularizer, accuracy at the longest distance is "
+    "≥ 20 points below the shortest",
+    bool(drop >= 20),
+    not_reproduced=None if drop >= 20 else no_gap_reason(toy["plain"]),
+    accuracy_short=toy["plain"][0],
+    accuracy_long=toy["plain"][-1],
+    accuracy_long_twice_the_steps=toy["plain, 2x steps"][-1],
+)
+seeds_with_gap = [
+    seed
+    for seed, runs in toy_by_seed.items()
+    if runs["plain"][0] - runs["plain"][-1] >= 20
+]
 majority = len(seeds_with_gap) > len(toy_by_seed) / 2
-book.claim(f"Toy, across the seeds {TOY_SEEDS[0]}–{TOY_SEEDS[-1]}: the locality gap above (≥ 20 points) appears "
-           "at a majority of them", majority, not_reproduced=None if majority else
-           "the gap at the chapter's seed is not typical of the toy: at the other seeds "
-           + "; ".join(f"seed {seed}: {no_gap_reason(runs['plain'])}" for seed, runs in toy_by_seed.items()
-                       if seed not in seeds_with_gap),
-           seeds_with_gap=seeds_with_gap, accuracy_short={str(k): v["plain"][0] for k, v in toy_by_seed.items()},
-           accuracy_long={str(k): v["plain"][-1] for k, v in toy_by_seed.items()})
-book.claim("Toy: the regularizer improves accuracy at the longest distance by ≥ 10 points",
-           bool(gain >= 10), not_reproduced=None if gain >= 10 else
-           "at this scale the penalty does not help the toy task (see the text)",
-           accuracy_plain=toy["plain"][-1], accuracy_regularized=toy["regularized"][-1],
-           accuracy_regularized_shortest=toy["regularized"][0])
+other_seeds = "; ".join(
+    f"seed {seed}: {no_gap_reason(runs['plain'])}"
+    for seed, runs in toy_by_seed.items()
+    if seed not in seeds_with_gap
+)
+book.claim(
+    f"Toy, across the seeds {TOY_SEEDS[0]}–{TOY_SEEDS[-1]}: the locality "
+    "gap above (≥ 20 points) appears at a majority of them",
+    majority,
+    not_reproduced=None
+    if majority
+    else "the gap at the chapter's seed is not typical of the toy: at the "
+    "other seeds " + other_seeds,
+    seeds_with_gap=seeds_with_gap,
+    accuracy_short={str(k): v["plain"][0] for k, v in toy_by_seed.items()},
+    accuracy_long={str(k): v["plain"][-1] for k, v in toy_by_seed.items()},
+)
+book.claim(
+    "Toy: the regularizer improves accuracy at the longest distance by "
+    "≥ 10 points",
+    bool(gain >= 10),
+    not_reproduced=None
+    if gain >= 10
+    else "at this scale the penalty does not help the toy task (see the "
+    "text)",
+    accuracy_plain=toy["plain"][-1],
+    accuracy_regularized=toy["regularized"][-1],
+    accuracy_regularized_shortest=toy["regularized"][0],
+)
 
 # %% [markdown]
 # **Reading the toy.** The toy is not a faithful Pathfinder: a single pairwise interaction at a known

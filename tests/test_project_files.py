@@ -57,3 +57,57 @@ def test_about_part_lists_the_hand_written_and_generated_pages():
 def test_config_loads_the_offline_and_chapter_button_extensions():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert {"offconvex.book.offline_math", "offconvex.book.site"} <= set(config["sphinx"]["extra_extensions"])
+
+
+# --- Chapter sources as the page shows them (issue 16): checked on the .py, before any build -----------
+
+CODE_COLUMN = 76  # characters of a code line the chapter page's column shows at 1280 px (14 px monospace)
+TEX_OUTSIDE_MATH = ("_{", "^{", "\\frac", "\\sqrt", "\\mathbb", "\\in ", "\\le", "\\ge", "\\sum")
+
+
+def _cells(notebook: Path):
+    import jupytext
+
+    return jupytext.read(notebook).cells
+
+
+def _without_math(text: str) -> str:
+    """Markdown with $$...$$, $...$ and `code` removed: what MathJax leaves as plain text."""
+    import re
+
+    for pattern in (r"\$\$.*?\$\$", r"\$[^$\n]+\$", r"``.*?``", r"`[^`\n]+`", r"\(https?://[^)]*\)"):
+        text = re.sub(pattern, " ", text, flags=re.S)
+    return text
+
+
+def test_each_chapters_title_is_its_registry_title():
+    """One title everywhere: the sidebar and page show the notebook's H1, the report and gallery the registry."""
+    for chapter in CHAPTERS:
+        first = _cells(ROOT / "notebooks" / f"{chapter.slug}.py")[0]
+        heading = first.source.splitlines()[0]
+        assert heading == f"# {chapter.title}", f"{chapter.slug}: H1 {heading!r} != registry {chapter.title!r}"
+
+
+def test_visible_code_fits_the_pages_column():
+    too_long = []
+    for notebook in sorted((ROOT / "notebooks").glob("*.py")):
+        for cell in _cells(notebook):
+            tags = cell.metadata.get("tags", [])
+            # The parameters cell is shown as a table of the run's values (runner), not as code.
+            if cell.cell_type != "code" or {"remove-cell", "remove-input", "parameters"} & set(tags):
+                continue
+            too_long += [f"{notebook.stem}: {line[:50]}… ({len(line)})" for line in cell.source.splitlines()
+                         if len(line) > CODE_COLUMN]
+    assert not too_long, f"{len(too_long)} code lines wider than {CODE_COLUMN} characters:\n" + "\n".join(too_long[:20])
+
+
+def test_formulas_are_math_markup_not_bare_tex():
+    """TeX left outside $...$ is shown raw on the page (MathJax only typesets math markup)."""
+    raw = []
+    for notebook in sorted((ROOT / "notebooks").glob("*.py")):
+        for cell in _cells(notebook):
+            if cell.cell_type == "markdown":
+                text = _without_math(cell.source)
+                raw += [f"{notebook.stem}: {token!r} in {line.strip()[:70]!r}" for line in text.splitlines()
+                        for token in TEX_OUTSIDE_MATH if token in line]
+    assert not raw, "TeX outside math markup:\n" + "\n".join(raw[:20])

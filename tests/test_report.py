@@ -21,7 +21,7 @@ def session(tmp_path, monkeypatch):
 
 
 def _figure(session_shown, figure_id):
-    fig, ax = plt.subplots()
+    fig, ax = plt.subplots(figsize=(6, 3))
     ax.plot([0, 1], [1, 0])
     assert notebook.save_figure(fig, figure_id, data={"y": [1, 0]}, caption=f"Caption of {figure_id}.") is None
 
@@ -55,6 +55,7 @@ def test_animation_has_alt_text_caption_and_no_cdn_link(session):
     assert "maxcdn" not in html and "font-awesome" not in html
     assert '<img alt="Walkers &quot;moving&quot; &lt;fast&gt;" id="_anim_img' in html
     assert "<figcaption>Walkers &quot;moving&quot; &lt;fast&gt;</figcaption>" in html
+    assert '<input aria-label="animation frame" id="_anim_slider' in html
 
 
 def _record(project, slug, figures, claims):
@@ -79,18 +80,89 @@ def test_gallery_shows_recorded_figures_with_their_claims_and_unrun_chapters(scr
     _record(scratch_project, first, ["fig1-a", "fig2-b"], claims)
     scratch_project.notebook(second).write_text("# written, never run\n")
     page = (scratch_project.root / write_gallery(scratch_project)).read_text()
-    card = page[page.index(":::{grid-item-card} fig1-a"):page.index(":::{grid-item-card} fig2-b")]
+    card = page[page.index(":::{grid-item-card} Figure 1: a"):page.index(":::{grid-item-card} Figure 2: b")]
     assert f":img-top: ../_build/figures/{first}/fig1-a.png" in card
     assert f":link: posts/{first}.html#fig1-a" in card
     assert "fig1-a \\*shows\\* \\$x\\_1\\$" in card  # captions are text, not markup
-    assert "- ✅ holds" in card and "- ❌ not reproduced misses" in card and "breaks" not in card
-    assert "- ❌ failing breaks" in page
-    assert "Claims not tied to a figure:\n\n- ✅ old record" in page
+    assert "- ✅ reproduced: holds" in card and "- ⚠️ not reproduced: misses" in card and "breaks" not in card
+    assert "- ❌ failing: breaks" in page
+    assert "Claims not tied to a figure:\n\n- ✅ reproduced: old record" in page
     second_section = page[page.index(CHAPTERS[1].title):]
     assert "*not yet run: no figures recorded.*" in second_section.split("## ")[0]
     assert "planned (no notebook yet)" in page
     failed = (scratch_project.root / write_gallery(scratch_project, {first: "boom"})).read_text()
     assert "Did not execute in the last build" in failed and "fig1-a" not in failed
+
+
+def test_claims_table_counts_the_posts_claims_and_lists_sanity_checks_apart(session):
+    _figure(session, "fig1-a")
+    notebook.claim("the post's finding", True, gap=0.0028548455555842691)
+    notebook.claim("too small here", False, not_reproduced="CPU scale", steps=358)
+    notebook.sanity_check("loss at init equals the closed form", True, loss=52.999996185302734)
+    assert notebook.claim("as a last line", True) is None  # no stray True on the page
+    notebook.claims_table()
+    html = session[-1]["text/html"]
+    claims, checks = html.split("Sanity checks")
+    assert "Claims of the post: 2 of 3 reproduced" in claims and "closed form" not in claims
+    assert "1 of 1 hold" in checks and "loss = 53" in checks
+    assert "gap = 0.002855" in claims and "0.0028548455" not in html
+    assert 'class="offconvex-badge offconvex-not-reproduced">⚠️ not reproduced' in claims
+
+
+def test_a_figure_wider_than_the_page_or_with_tiny_text_is_refused(session):
+    from offconvex.book import style
+
+    wide, ax = plt.subplots(figsize=(16, 3))
+    ax.plot([0, 1])
+    with pytest.raises(ValueError, match="16 in wide; the page holds 6.7 in"):
+        notebook.save_figure(wide, "fig1-wide", data={"y": [0, 1]}, caption="wide")
+    tiny, ax = style.figure(height=2)
+    ax.set_title("tiny", fontsize=5)
+    with pytest.raises(ValueError, match="'tiny' is 5 pt, below the book's legible minimum 7 pt"):
+        notebook.save_figure(tiny, "fig2-tiny", data={"y": [0, 1]}, caption="tiny")
+    with pytest.raises(ValueError, match="does not fit the page"):
+        style.figure(height=2, width=9)
+    with plt.rc_context(style.RC):  # what start() installs in a chapter's kernel
+        page, ax = style.figure(1, 2, height=2)
+        page.axes[0].plot([0, 1])
+        notebook.save_figure(page, "fig3-page", data={"y": [0, 1]}, caption="fits")
+    html = session[-1]["text/html"]
+    assert 'data-dpi="200"' in html and 'data-smallest-text-pt="8"' in html
+    assert 'width="670"' in html  # shown at 100 CSS px per inch: half its 1340 pixels
+    assert '<button type="button" class="offconvex-enlarge"' in html
+
+
+def test_numbers_are_shown_with_significant_digits():
+    from offconvex.book.numbers import format_measured, format_number
+
+    assert format_number(52.999996185302734) == "53"
+    assert format_number(34.900000000000006) == "34.9"
+    assert format_number(1.234e-7) == "1.234e-07"
+    assert format_number([0.5, float("nan"), 3, True]) == "[0.5, nan, 3, True]"
+    assert format_number(list(range(10))).endswith(", …]")
+    assert format_measured({"tau": 0.71666, "n": 12}) == "tau = 0.7167; n = 12"
+
+
+def test_gallery_cards_are_titled_in_words():
+    from offconvex.book.report import figure_title
+
+    assert figure_title("fig1-unobserved-entry") == "Figure 1: unobserved entry"
+    assert figure_title("fig1-2-4-incremental-learning") == "Figures 1, 2, 4: incremental learning"
+    assert figure_title("taylor-gap") == "Taylor gap"
+
+
+def test_parameters_table_shows_the_runs_values_and_their_meaning(tmp_path):
+    from offconvex.book.params import parameter_comments
+    from offconvex.book.runner import parameters_table
+
+    source = tmp_path / "demo.py"
+    source.write_text('# %% tags=["parameters"]\nPROFILE = "book"\nSEED = 0\nSTEP = 0.1  # step size | per unit\n')
+    comments = parameter_comments(source)
+    assert comments == {"STEP": "step size | per unit"}
+    table = parameters_table("demo", {"PROFILE": "smoke", "SEED": 3, "STEP": 0.2}, comments)
+    assert "| `SEED` | `3` | seed of every random stream of the chapter |" in table
+    assert "| `STEP` | `0.2` | step size / per unit |" in table
+    assert "python -m offconvex run demo --profile PROFILE -p NAME VALUE" in table
 
 
 def test_mathjax_is_copied_with_its_fonts(tmp_path):

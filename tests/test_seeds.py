@@ -46,7 +46,7 @@ def test_sweep_records_every_claim_at_every_seed_without_publishing(parity_proje
 
     section = "\n".join(report._seed_section(parity_project, {"parity": published}))
     assert "**parity** (seeds 0, 1, 2): 1 of 2 claims keep their verdict at every seed; these do not:" in section
-    assert "the seed is even (seed 0 ✅, seed 1 ❌ not reproduced, seed 2 ✅)" in section
+    assert "the seed is even (seed 0 ✅ reproduced, seed 1 ⚠️ not reproduced, seed 2 ✅ reproduced)" in section
     stale = dict(published, cache_key="from-other-sources")
     assert "Not measured for the current sources" in "\n".join(report._seed_section(parity_project, {"parity": stale}))
 

@@ -22,8 +22,10 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 import yaml
+from offconvex.book.chapters import CHAPTERS
 from offconvex.book.project import Project
 from offconvex.book.site import build_book
+from offconvex.book.style import MIN_TEXT_CSS_PX
 
 PROJECT = Project.default()
 SCREENSHOTS = PROJECT.build / "screenshots"
@@ -105,9 +107,11 @@ def browser():
 class Visit:
     """One page opened in a fresh context, with every problem the browser reported while loading it."""
 
-    def __init__(self, browser, url: str, width: str, lands_on: str | None = None):
+    def __init__(self, browser, url: str, width: str, lands_on: str | None = None, scheme: str = "light"):
         viewport = WIDTHS[width]
-        self.context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        # The site follows the reader's colour scheme (default_mode "auto"): this picks light or dark.
+        self.context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
+                                           color_scheme=scheme)
         self.problems: list[str] = []
         self.external: list[str] = []
         self.context.route("**/*", self._only_local)
@@ -141,8 +145,8 @@ class Visit:
 def visit(browser, base_url):
     opened = []
 
-    def open_page(page: str, width: str = "desktop", lands_on: str | None = None) -> Visit:
-        opened.append(Visit(browser, f"{base_url}{page}.html", width, lands_on))
+    def open_page(page: str, width: str = "desktop", lands_on: str | None = None, scheme: str = "light") -> Visit:
+        opened.append(Visit(browser, f"{base_url}{page}.html", width, lands_on, scheme))
         return opened[-1]
 
     yield open_page
@@ -178,6 +182,54 @@ RAW_INLINE_MATH = re.compile(r"\$[^\s$](?:[^$]{0,200}[^\s$])?\$")  # $x$, $a + b
 def assert_loads_cleanly(v: Visit, page: str):
     assert not v.external, f"{page} requests other hosts: {v.external}"
     assert not v.problems, f"{page}:\n  " + "\n  ".join(v.problems)
+
+
+# TeX that MathJax did not typeset (it only typesets math markup): the reader would see it raw.
+TEX_LIKE = ("_{", "^{", "\\frac", "\\sqrt", "\\mathbb", "\\mathrm", "\\left", "\\sum", "\\int")
+
+
+def assert_no_tex_outside_math(v: Visit, page: str):
+    text = v.page.evaluate(VISIBLE_TEXT)
+    found = [token for token in TEX_LIKE if token in text]
+    assert not found, f"{page}: TeX-like markup outside rendered math: " + ", ".join(
+        repr(text[max(text.index(t) - 30, 0):text.index(t) + 30]) for t in found)
+
+
+FIGURE_TEXT = """() => [...document.querySelectorAll('figure.offconvex-figure')].map(f => {
+  const img = f.querySelector('img');
+  return {id: f.id, pt: parseFloat(f.dataset.smallestTextPt), dpi: parseFloat(f.dataset.dpi),
+          shown: img.getBoundingClientRect().width, natural: img.naturalWidth};
+})"""
+
+
+def assert_figure_text_legible(v: Visit, page: str):
+    """Every figure's smallest text, as displayed: points × dpi / 72 × (displayed / natural width)."""
+    small = []
+    for figure in v.page.evaluate(FIGURE_TEXT):
+        shown_px = figure["pt"] * figure["dpi"] / 72 * figure["shown"] / figure["natural"]
+        if not shown_px >= MIN_TEXT_CSS_PX:
+            small.append(f"{figure['id']}: {shown_px:.1f} px")
+    assert not small, f"{page}: figure text below {MIN_TEXT_CSS_PX} CSS px at 1280 px: {small}"
+
+
+SIDEWAYS = """() => [...document.querySelectorAll('div.cell_input pre, div.highlight pre, article table')]
+  .filter(e => e.checkVisibility() && e.scrollWidth > e.clientWidth + 1
+               && !e.closest('details:not([open])'))
+  .map(e => (e.tagName + ': ' + e.textContent.trim().split('\\n')[0]).slice(0, 90))"""
+
+
+def assert_no_sideways_scrolling(v: Visit, page: str):
+    wide = v.page.evaluate(SIDEWAYS)
+    assert not wide, f"{page}: {len(wide)} code cells or tables scroll sideways at 1280 px: {wide[:5]}"
+
+
+BARE_OUTPUTS = """() => [...document.querySelectorAll('div.cell_output .output')]
+  .map(o => o.textContent.trim()).filter(t => t === 'True' || t === 'False' || t === 'None')"""
+
+
+def assert_no_stray_outputs(v: Visit, page: str):
+    stray = v.page.evaluate(BARE_OUTPUTS)
+    assert not stray, f"{page}: {len(stray)} bare outputs on the page: {stray}"
 
 
 def assert_no_build_paths(v: Visit, page: str):
@@ -229,7 +281,7 @@ def assert_chapter_offers_claims_downloads_and_launch(v: Visit, page: str):
     assert (launch.first.get_attribute("href") or "").endswith(f"notebooks/{slug}.py")
 
 
-OVERFLOWING = """() => [...document.querySelectorAll('table.offconvex-claims, figure.offconvex-figure')]
+OVERFLOWING = """() => [...document.querySelectorAll('table.offconvex-claims, figure.offconvex-figure, figure.offconvex-animation, .anim-buttons')]
   .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 || e.scrollWidth > e.clientWidth + 1)
   .map(e => e.className)"""
 
@@ -237,6 +289,9 @@ OVERFLOWING = """() => [...document.querySelectorAll('table.offconvex-claims, fi
 def assert_fits_the_screen(v: Visit, page: str):
     overflowing = v.page.evaluate(OVERFLOWING)
     assert not overflowing, f"{page}: wider than a {WIDTHS['phone'][0]} px screen: {overflowing}"
+    # A long formula may scroll inside its own box; it must never widen the page itself.
+    page_width = v.page.evaluate("() => document.documentElement.scrollWidth")
+    assert page_width <= WIDTHS["phone"][0], f"{page}: the page is {page_width} px wide on a phone"
 
 
 def screenshot(v: Visit, page: str, width: str):
@@ -251,8 +306,12 @@ def test_page_loads_offline_with_figures_and_math(visit, page):
     assert_no_build_paths(v, page)
     assert_images_decoded(v, page)
     assert_math_typeset(v, page)
+    assert_no_tex_outside_math(v, page)
+    assert_no_sideways_scrolling(v, page)
+    assert_no_stray_outputs(v, page)
     if page in CHAPTER_PAGES:
         assert_chapter_offers_claims_downloads_and_launch(v, page)
+        assert_figure_text_legible(v, page)
         screenshot(v, page, "desktop")
         phone = visit(page, "phone")
         assert_loads_cleanly(phone, page)
@@ -278,3 +337,76 @@ def test_gallery_links_every_recorded_figure_to_its_anchor(visit):
     recorded = sorted(f"posts/{page.rsplit('/', 1)[1]}.html#{figure}" for page in CHAPTER_PAGES
                       for figure in recorded_figures(page.rsplit("/", 1)[1]))
     assert targets == recorded
+
+
+def _title_of(slug: str) -> str:
+    return next(c.title for c in CHAPTERS if c.slug == slug)
+
+
+def test_one_title_per_chapter_on_page_sidebar_gallery_and_report(visit):
+    """The registry's title is the page's H1, the sidebar's link, the gallery's and the report's heading."""
+    v = visit("book/gallery")
+    sidebar = v.page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('nav.bd-links a')]
+        .map(a => [a.getAttribute('href').split('/').pop().replace('.html', ''), a.textContent.trim()]))""")
+    gallery = v.page.evaluate("() => [...document.querySelectorAll('article h2')].map(h => h.textContent.trim())")
+    report = visit("book/reproducibility").page.evaluate(
+        "() => [...document.querySelectorAll('article table a')].map(a => a.textContent.trim())")
+    for page in CHAPTER_PAGES:
+        slug = page.rsplit("/", 1)[1]
+        title = _title_of(slug)
+        heading = visit(page).page.locator("article h1").first.text_content().strip().rstrip("#").strip()
+        assert heading == title, f"{slug}: page H1 {heading!r} != {title!r}"
+        assert sidebar.get(slug) == title, f"{slug}: sidebar {sidebar.get(slug)!r} != {title!r}"
+        assert any(h.rstrip("#").strip() == title for h in gallery), f"{slug}: gallery has no heading {title!r}"
+        assert title in report, f"{slug}: report has no link {title!r}"
+
+
+def test_intro_links_every_chapter(visit):
+    v = visit(PAGES[0])
+    hrefs = v.page.evaluate("() => [...document.querySelectorAll('article a')].map(a => a.getAttribute('href'))")
+    for page in CHAPTER_PAGES:
+        slug = page.rsplit("/", 1)[1]
+        assert any(h and h.split("#")[0].endswith(f"posts/{slug}.html") for h in hrefs), f"intro: no link to {slug}"
+
+
+def test_a_figure_opens_at_full_size_and_closes(visit):
+    page = CHAPTER_PAGES[0]
+    v = visit(page)
+    figure = v.page.locator("figure.offconvex-figure").first
+    button = figure.locator("button.offconvex-enlarge")
+    button.click()
+    assert "offconvex-enlarged" in figure.get_attribute("class")
+    shown, natural = v.page.evaluate("""() => { const i = document.querySelector('figure.offconvex-enlarged img');
+        return [i.getBoundingClientRect().width, i.naturalWidth]; }""")
+    assert abs(shown - natural) <= 1, f"{page}: the enlarged figure is {shown} px, its image {natural} px"
+    v.page.keyboard.press("Escape")
+    assert "offconvex-enlarged" not in figure.get_attribute("class")
+    button.focus()
+    v.page.keyboard.press("Enter")  # a button: keyboard readers can open it too
+    assert "offconvex-enlarged" in figure.get_attribute("class")
+
+
+def test_favicon_is_served(visit):
+    v = visit(PAGES[0])
+    href = v.page.evaluate("() => document.querySelector('link[rel~=\"icon\"]')?.getAttribute('href')")
+    assert href, "no favicon link"
+    assert _fetch(v, href).lstrip().startswith("<svg")
+
+
+SERIOUS = ("serious", "critical")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("page", PAGES)
+def test_accessibility_audit_finds_nothing_serious(visit, page, scheme):
+    """axe-core (WCAG 2 A/AA rules, colour contrast included) on every page, in both colour modes."""
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright", reason="run `make install`").Axe()
+    v = visit(page, scheme=scheme)
+    mode = v.page.evaluate("() => document.documentElement.dataset.theme")
+    assert mode == scheme, f"{page}: asked for the {scheme} theme, the page shows {mode!r}"
+    results = axe.run(v.page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]},
+                                       "resultTypes": ["violations"]}).response
+    serious = [f"{r['id']} ({r['impact']}, {len(r['nodes'])}×): {r['nodes'][0]['target']} "
+               f"{r['nodes'][0].get('failureSummary', '')[:160]}"
+               for r in results["violations"] if r["impact"] in SERIOUS]
+    assert not serious, f"{page} ({scheme}):\n  " + "\n  ".join(serious)

@@ -33,7 +33,7 @@ CHAPTERS = (
     ),
     Chapter(
         "2021-07-08-imp-reg-tf",
-        "Implicit regularization in tensor factorization",
+        "Implicit regularization in tensor factorization: tensor rank as a complexity measure",
         "Implicit regularization",
         "http://www.offconvex.org/2021/07/08/imp-reg-tf/",
         "Incremental learning of CP components at three initialization scales (Figure 4); tensor rank as a "
@@ -42,7 +42,7 @@ CHAPTERS = (
     ),
     Chapter(
         "2022-07-15-imp-reg-htf-cnn",
-        "Hierarchical tensor factorization and the locality of CNNs",
+        "Implicit regularization in hierarchical tensor factorization and locality of CNNs",
         "Implicit regularization",
         "http://www.offconvex.org/2022/07/15/imp-reg-htf-cnn/",
         "Incremental rank learning side by side in matrix, tensor and hierarchical tensor factorization "
@@ -50,7 +50,7 @@ CHAPTERS = (
     ),
     Chapter(
         "2022-01-06-gf-gd",
-        "Gradient flow versus gradient descent",
+        "Does gradient flow over neural networks represent gradient descent?",
         "Optimization dynamics",
         "http://www.offconvex.org/2022/01/06/gf-gd/",
         "Gradient descent as Euler's method for gradient flow (Figure 1); deep networks trained at step "
@@ -58,7 +58,7 @@ CHAPTERS = (
     ),
     Chapter(
         "2021-03-25-beyond-ntk",
-        "Beyond the neural tangent kernel: Taylorized training",
+        "When are neural networks more powerful than neural tangent kernels?",
         "Optimization dynamics",
         "http://www.offconvex.org/2021/03/25/beyondNTK/",
         "A network against its first-, second- and third-order Taylor models during training (Figure 1); "
@@ -66,7 +66,7 @@ CHAPTERS = (
     ),
     Chapter(
         "2021-03-01-beyond-log-concave-2",
-        "Sampling beyond log-concavity II: multimodality and simulated tempering",
+        "Beyond log-concave sampling, part 2: many modes and simulated tempering",
         "Sampling",
         "http://www.offconvex.org/2021/03/01/beyondlogconcave2/",
         "Langevin dynamics trapped in one mode of a Gaussian mixture, with switching times against the "
@@ -74,7 +74,7 @@ CHAPTERS = (
     ),
     Chapter(
         "2021-03-12-beyond-log-concave-3",
-        "Sampling beyond log-concavity III: manifold structure",
+        "Beyond log-concave sampling, part 3: Langevin near a manifold of maximizers",
         "Sampling",
         "http://www.offconvex.org/2021/03/12/beyondlogconcave3/",
         "Langevin dynamics on a matrix-factorization posterior staying near its manifold of symmetries "
@@ -82,7 +82,7 @@ CHAPTERS = (
     ),
     Chapter(
         "2022-06-06-pgdl",
-        "Predicting generalization with GANs",
+        "Predicting generalization with GAN samples",
         "Generalization and data reuse",
         "http://www.offconvex.org/2022/06/06/PGDL/",
         "A small class-conditional GAN on digits ranking a zoo of classifiers by their error on synthetic "
@@ -90,7 +90,7 @@ CHAPTERS = (
     ),
     Chapter(
         "2021-04-07-rip-van-winkle",
-        "Rip van Winkle's razor",
+        "Rip van Winkle's Razor: how much can a model overfit a test set it was tuned on?",
         "Generalization and data reuse",
         "http://www.offconvex.org/2021/04/07/ripvanwinkle/",
         "The meta-overfitting bound as a calculator; adaptive overfitting of a reused test set simulated "
@@ -98,7 +98,7 @@ CHAPTERS = (
     ),
     Chapter(
         "2020-11-11-instahide",
-        "InstaHide: training on encrypted data, and the attack on it",
+        "InstaHide: training on encrypted images, and the attack on it",
         "Privacy",
         "http://www.offconvex.org/2020/11/11/instahide/",
         "Mixup and InstaHide encodings of images; accuracy when training on encodings; the attack that "

@@ -8,7 +8,6 @@ published is overwritten.
 import base64
 import html
 import json
-import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -17,10 +16,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from offconvex.book.claims import BADGES, claims_html, count_reproduced
 from offconvex.book.offline_math import CDN_FONT_AWESOME
 from offconvex.book.project import Project, check_profile
 from offconvex.book.provenance import git_commit
-from offconvex.book.style import PNG_METADATA, apply_style
+from offconvex.book.style import DISPLAY_PX_PER_INCH, DPI, PNG_METADATA, apply_style, check_legible
 from offconvex.random import perturb_draws
 
 FIGURE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -108,16 +108,25 @@ def _hide_text(fig) -> None:
         text.set_visible(False)
 
 
-def _figure_html(png: Path, figure_id: str, caption: str, provenance: str) -> str:
-    # id = the figure id: a stable anchor (chapter.html#fig1-...) that the gallery links to.
+def _figure_html(png: Path, figure_id: str, caption: str, provenance: str, smallest_pt: float) -> str:
+    # id = the figure id: a stable anchor (chapter.html#fig1-...) that the gallery links to. Shown at
+    # DISPLAY_PX_PER_INCH (half its pixels) within the column; the button opens it at full size (site.py).
     data = base64.b64encode(png.read_bytes()).decode()
     alt = html.escape(caption, quote=True)
+    width = _png_width(png) * DISPLAY_PX_PER_INCH // DPI
     return (
-        f'<figure class="offconvex-figure" id="{figure_id}"><img src="data:image/png;base64,{data}" alt="{alt}" '
-        f'style="max-width:100%;background:white"/>'
+        f'<figure class="offconvex-figure" id="{figure_id}" data-dpi="{DPI}" '
+        f'data-smallest-text-pt="{smallest_pt:g}">'
+        f'<button type="button" class="offconvex-enlarge" title="Show the figure at full size">'
+        f'<img src="data:image/png;base64,{data}" alt="{alt}" width="{width}"/></button>'
         f"<figcaption>{html.escape(caption)} <small><em>{html.escape(provenance)}</em></small>"
         f"</figcaption></figure>"
     )
+
+
+def _png_width(png: Path) -> int:
+    # The IHDR chunk: 8-byte signature, 4-byte length, "IHDR", then the width as a big-endian uint32.
+    return int.from_bytes(png.read_bytes()[16:20], "big")
 
 
 def save_figure(fig, figure_id: str, *, data: dict, caption: str, rtol: float = 1e-9, atol: float = 1e-12,
@@ -160,6 +169,7 @@ def save_figure(fig, figure_id: str, *, data: dict, caption: str, rtol: float = 
         record["curves"] = dict(curves)
     png = session.out / f"{figure_id}.png"
     fig.savefig(png, metadata=PNG_METADATA)
+    smallest_pt = check_legible(fig, figure_id)  # after savefig: tick labels exist once drawn
     _hide_text(fig)
     fig.savefig(session.out / f"{figure_id}.notext.png", metadata=PNG_METADATA)
     (session.out / f"{figure_id}.json").write_text(json.dumps(record, indent=1, allow_nan=True))
@@ -167,7 +177,7 @@ def save_figure(fig, figure_id: str, *, data: dict, caption: str, rtol: float = 
     session.figures.append(figure_id)
     provenance = f"Profile {session.profile}, seed {session.seed}, commit {session.commit}."
     # Nothing returned: as a cell's last line, a path would print the kernel's staging folder on the page.
-    _display({"text/html": _figure_html(png, figure_id, caption, provenance), "text/plain": caption})
+    _display({"text/html": _figure_html(png, figure_id, caption, provenance, smallest_pt), "text/plain": caption})
 
 
 def show_animation(animation, caption: str) -> None:
@@ -179,6 +189,8 @@ def show_animation(animation, caption: str) -> None:
     player = animation.to_jshtml()
     player = CDN_FONT_AWESOME.sub("", player)
     player = player.replace("<img id=", f'<img alt="{html.escape(caption, quote=True)}" id=', 1)
+    # matplotlib's slider has no label: screen readers would announce an unnamed control.
+    player = player.replace('<input id="_anim_slider', '<input aria-label="animation frame" id="_anim_slider', 1)
     _display({"text/html": f'<figure class="offconvex-animation">{player}'
                            f"<figcaption>{html.escape(caption)}</figcaption></figure>",
               "text/plain": caption})
@@ -193,14 +205,29 @@ def _display(bundle: dict) -> None:
 
 
 def claim(text: str, passed, *, not_reproduced: str | None = None, figure: str | None = None,
-          **measured) -> bool:
+          **measured) -> None:
     """Record one claim of the post, judged on ``measured`` numbers computed by the notebook.
 
     ``not_reproduced`` (a reason) marks a claim the reproduction honestly does not support at this
     scale: it is shown as not reproduced with its numbers, and CI checks that it still fails the same way.
     ``figure`` names the figure the claim is about (the gallery shows it there); by default the figure
-    saved most recently, or none when no figure has been saved yet.
+    saved most recently, or none when no figure has been saved yet. Returns nothing: as a cell's last
+    line it prints nothing on the page.
     """
+    _record(text, passed, "claim", not_reproduced, figure, measured)
+
+
+def sanity_check(text: str, passed, *, figure: str | None = None, **measured) -> None:
+    """Record a check that is not a claim of the post: an identity, a setting, a conservation law.
+
+    It is judged and regressed like a claim, but listed apart, so that "claims reproduced" counts only
+    what the post asserts.
+    """
+    _record(text, passed, "sanity", None, figure, measured)
+
+
+def _record(text: str, passed, kind: str, not_reproduced: str | None, figure: str | None,
+            measured: dict) -> None:
     session = _current()
     if not isinstance(passed, (bool, np.bool_)):
         raise TypeError(f"claim {text!r}: passed must be a bool, got {type(passed).__name__}")
@@ -213,41 +240,25 @@ def claim(text: str, passed, *, not_reproduced: str | None = None, figure: str |
     status = "pass" if passed else ("not-reproduced" if not_reproduced else "fail")
     entry = {"text": text, "passed": passed, "status": status, "measured": to_jsonable(measured),
              "figure": figure or (session.figures[-1] if session.figures else None)}
+    if kind == "sanity":
+        entry["sanity"] = True
     if not_reproduced:
         entry["reason"] = not_reproduced
     session.claims.append(entry)
     (session.out / "claims.json").write_text(json.dumps(session.claims, indent=1, allow_nan=True))
-    return passed
-
-
-def _format(value) -> str:
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.4g}"
-    if isinstance(value, list):
-        shown = ", ".join(_format(item) for item in value[:8])
-        return f"[{shown}{', …' if len(value) > 8 else ''}]"
-    return str(value)
 
 
 def claims_table() -> None:
-    """Show every recorded claim with ✅ / ❌ and the numbers it was judged on (the chapter's last cell)."""
+    """Show the post's claims and, apart, the sanity checks, each with a status badge and the numbers it
+    was judged on (the chapter's last cell)."""
     session = _current()
-    marks = {"pass": "✅", "fail": "❌", "not-reproduced": "❌ not reproduced"}
-    rows = []
-    for entry in session.claims:
-        numbers = "; ".join(f"{name} = {_format(value)}" for name, value in entry["measured"].items())
-        if entry.get("reason"):
-            numbers += f" — {entry['reason']}"
-        rows.append(
-            f"<tr><td>{marks[entry['status']]}</td><td>{html.escape(entry['text'])}</td>"
-            f"<td>{html.escape(numbers)}</td></tr>"
-        )
-    passed = sum(entry["passed"] for entry in session.claims)
-    table = (
-        f'<table class="offconvex-claims"><caption>Claims checked: {passed} of {len(session.claims)} '
-        f"reproduced (profile {session.profile}, seed {session.seed})</caption>"
-        "<thead><tr><th></th><th>Claim</th><th>Measured</th></tr></thead><tbody>"
-        + "".join(rows) + "</tbody></table>"
-    )
-    plain = "\n".join(f"{marks[e['status']]} {e['text']}" for e in session.claims)
-    _display({"text/html": table, "text/plain": plain})
+    claims = [entry for entry in session.claims if not entry.get("sanity")]
+    checks = [entry for entry in session.claims if entry.get("sanity")]
+    where = f"profile {session.profile}, seed {session.seed}"
+    parts = [claims_html(claims, f"Claims of the post: {count_reproduced(claims)} ({where})")]
+    if checks:
+        held = sum(entry["passed"] for entry in checks)
+        parts.append(claims_html(checks, "Sanity checks (identities and settings, not claims of the post): "
+                                         f"{held} of {len(checks)} hold"))
+    plain = "\n".join(f"{BADGES[e['status']][1]} {e['text']}" for e in session.claims)
+    _display({"text/html": "".join(parts), "text/plain": plain})

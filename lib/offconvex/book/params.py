@@ -32,6 +32,16 @@ def default_parameters(notebook: Path) -> dict:
     return defaults
 
 
+def parameter_comments(notebook: Path) -> dict:
+    """``NAME -> comment`` of the parameters cell: the trailing ``# ...`` of each assignment, if any."""
+    comments = {}
+    for line in parameters_cell(notebook).splitlines():
+        name, sep, rest = line.partition("=")
+        if sep and name.strip().isidentifier() and not line.startswith((" ", "#")) and "#" in rest:
+            comments[name.strip()] = rest.split("#", 1)[1].strip()
+    return comments
+
+
 def parse_value(text: str):
     """Read a command-line value as a Python literal (3, 1e-3, True, [1, 2]); anything else is a string."""
     lowered = text.strip().lower()

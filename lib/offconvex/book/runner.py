@@ -21,12 +21,14 @@ import nbformat
 
 from offconvex.book import cache
 from offconvex.book.chapters import BY_SLUG
-from offconvex.book.params import resolve_parameters
+from offconvex.book.params import parameter_comments, resolve_parameters
 from offconvex.book.project import BookError, Project, check_profile
 from offconvex.book.provenance import git_commit, versions
 
 DEFAULT_TIMEOUT = {"smoke": 300, "book": 900, "paper": 6 * 3600}  # seconds per notebook: a safety net
 HIDDEN_CELL_TAGS = ("parameters", "injected-parameters")
+BUILT_IN_PARAMETERS = {"PROFILE": "sizes: smoke (seconds), book (published) or paper (the paper's scale)",
+                       "SEED": "seed of every random stream of the chapter"}
 
 
 @dataclass
@@ -116,13 +118,31 @@ def execute_locally(project: Project, job: Job, staging: Path, timeout: float, c
     return execute_in_process(job.notebook, staging, job.parameters, project.notebooks, timeout, env)
 
 
-def _hide_papermill_cells(path: Path) -> None:
+def _show_parameters_as_a_table(path: Path, job: Job) -> None:
+    """Hide papermill's code cells of parameters; show the values this run used as a table in their place.
+
+    The code cells stay in the downloaded notebook (they are what a reader edits to re-run it).
+    """
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         tags = cell.metadata.setdefault("tags", [])
         if any(tag in tags for tag in HIDDEN_CELL_TAGS) and "remove-cell" not in tags:
             tags.append("remove-cell")
+    first = next((i for i, cell in enumerate(nb.cells) if "parameters" in cell.metadata.get("tags", [])), None)
+    if first is not None:
+        table = nbformat.v4.new_markdown_cell(parameters_table(job.slug, job.parameters, parameter_comments(job.notebook)))
+        table.metadata["tags"] = ["offconvex-parameters"]
+        nb.cells.insert(first, table)
     nbformat.write(nb, path)
+
+
+def parameters_table(slug: str, values: dict, comments: dict) -> str:
+    """Markdown: the parameters a run used, each with what it means, and how to change one."""
+    comments = dict(BUILT_IN_PARAMETERS, **comments)
+    rows = [f"| `{name}` | `{value!r}` | {comments.get(name, '').replace('|', '/')} |" for name, value in values.items()]
+    return (f"**Parameters of this run.** Re-run with others: `python -m offconvex run {slug} "
+            "--profile PROFILE -p NAME VALUE`.\n\n"
+            "| parameter | value | meaning |\n|---|---|---|\n" + "\n".join(rows))
 
 
 def _collect_record(job: Job, staging: Path, outcome: dict, commit: str) -> dict:
@@ -163,7 +183,7 @@ def _execute(project: Project, job: Job, timeout: float, commit: str,
             outcome["error"] += f"; partial notebook: {project.failed / job.slug}.ipynb"
         shutil.rmtree(staging, ignore_errors=True)
         return None, outcome["error"]
-    _hide_papermill_cells(staging / "executed.ipynb")
+    _show_parameters_as_a_table(staging / "executed.ipynb", job)
     record = _collect_record(job, staging, outcome, commit)
     (staging / "record.json").write_text(json.dumps(record, indent=1, allow_nan=True))
     cache.write_manifest(staging)

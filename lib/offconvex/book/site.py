@@ -100,25 +100,82 @@ def _default_colour_mode(app, config) -> None:
     config.html_context.setdefault("default_mode", "auto")
 
 
-# Long measured values (arrays of numbers) wrap instead of running off a phone's screen; the verdict
-# column ("❌ not reproduced") breaks between words only.
+# The book's own styles: claims tables with rules and status badges that scan, figures at their designed
+# size with a full-size view, captions and badges legible in both colour modes (WCAG AA contrast),
+# matplotlib's animation controls wrapping on a phone.
 SITE_CSS = """\
-table.offconvex-claims { max-width: 100%; }
-table.offconvex-claims td { overflow-wrap: anywhere; }
-table.offconvex-claims td:first-child { overflow-wrap: normal; vertical-align: top; }
-figure.offconvex-figure img, figure.offconvex-animation img { max-width: 100%; height: auto; }
+table.offconvex-claims { width: 100%; border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+table.offconvex-claims caption { caption-side: top; text-align: left; font-weight: 600; padding: 0.3em 0;
+  color: var(--pst-color-text-base); }
+table.offconvex-claims th, table.offconvex-claims td { border: 1px solid var(--pst-color-border);
+  padding: 0.35em 0.5em; vertical-align: top; text-align: left; }
+table.offconvex-claims th { background: var(--pst-color-surface); }
+table.offconvex-claims td:first-child { width: 8.5em; }
+table.offconvex-claims td:nth-child(2) { min-width: 14em; }
+table.offconvex-claims td:last-child { overflow-wrap: anywhere; font-size: 0.92em; }
+.offconvex-badge { display: inline-block; border-radius: 0.8em; padding: 0.05em 0.55em; font-size: 0.85em;
+  font-weight: 600; white-space: nowrap; }
+.offconvex-pass { background: #d7f0dc; color: #124a1e; }
+.offconvex-not-reproduced { background: #fdecc8; color: #5c3a00; }
+.offconvex-fail { background: #f9d6d5; color: #6b1010; }
+figure.offconvex-figure, figure.offconvex-animation, table.offconvex-claims { max-width: 100%;
+  background: var(--pst-color-background); color: var(--pst-color-text-base); }
+figure.offconvex-figure, figure.offconvex-animation { margin: 1em 0; padding: 0.3em; }
+figure.offconvex-figure img { max-width: 100%; height: auto; background: white; display: block; }
+figure.offconvex-figure figcaption, figure.offconvex-animation figcaption { color: var(--pst-color-text-base);
+  font-size: 0.9em; margin-top: 0.4em; }
+figure.offconvex-figure figcaption small { color: var(--pst-color-text-muted); }
+button.offconvex-enlarge { border: 0; padding: 0; margin: 0; background: none; cursor: zoom-in;
+  max-width: 100%; display: block; }
+button.offconvex-enlarge:focus-visible { outline: 3px solid var(--pst-color-primary); outline-offset: 2px; }
+figure.offconvex-enlarged { position: fixed; inset: 0; z-index: 2000; margin: 0; overflow: auto;
+  background: rgba(0, 0, 0, 0.85); padding: 1em; }
+figure.offconvex-enlarged button.offconvex-enlarge { cursor: zoom-out; max-width: none; }
+figure.offconvex-enlarged img { max-width: none; width: auto; }
+figure.offconvex-enlarged figcaption, figure.offconvex-enlarged figcaption small { color: #f0f0f0; }
+figure.offconvex-animation img { max-width: 100%; height: auto; }
+figure.offconvex-animation .anim-buttons { display: flex; flex-wrap: wrap; gap: 2px; }
+figure.offconvex-animation input.anim-slider { width: 100%; max-width: 374px; }
+figure.offconvex-animation .anim-buttons button { width: 10%; min-width: 28px; }
+figure.offconvex-animation .anim-state { max-width: 100%; }
+figure.offconvex-animation .animation { max-width: 100%; overflow-x: auto; }
+div.cell_output .output.text_html { overflow-x: auto; }
+/* The sidebar has the search field on wide screens: the theme's header bar would show a second one. */
+@media (min-width: 960px) { #pst-header { display: none; } :root { --pst-header-height: 0px; } }
+"""
+
+# A click (or Enter/Space on the focused button) shows a figure at its full resolution over the page;
+# another click or Escape closes it.
+SITE_JS = """\
+document.addEventListener('click', (event) => {
+  const button = event.target.closest('button.offconvex-enlarge');
+  if (!button) return;
+  const figure = button.closest('figure');
+  const open = figure.classList.toggle('offconvex-enlarged');
+  button.setAttribute('aria-expanded', String(open));
+});
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape') return;
+  document.querySelectorAll('figure.offconvex-enlarged').forEach((figure) => {
+    figure.classList.remove('offconvex-enlarged');
+    figure.querySelector('button.offconvex-enlarge')?.setAttribute('aria-expanded', 'false');
+  });
+});
 """
 
 
-def _write_site_css(app, exception) -> None:
+def _write_site_assets(app, exception) -> None:
     if exception is None and app.builder.format == "html":
-        (Path(app.outdir) / "_static" / "offconvex.css").write_text(SITE_CSS)
+        static = Path(app.outdir) / "_static"
+        (static / "offconvex.css").write_text(SITE_CSS)
+        (static / "offconvex.js").write_text(SITE_JS)
 
 
 def setup(app):
     app.connect("config-inited", _default_colour_mode)
     app.add_css_file("offconvex.css")
-    app.connect("build-finished", _write_site_css)
+    app.add_js_file("offconvex.js", loading_method="defer")
+    app.connect("build-finished", _write_site_assets)
     # After sphinx-book-theme (priority 501) has built the header buttons.
     app.connect("html-page-context", _chapter_buttons, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

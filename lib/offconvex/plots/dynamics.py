@@ -1,13 +1,15 @@
 """Plots for optimization dynamics: paths on a 2-D landscape and labelled curves over time.
 
-Each function takes data and an ``ax`` and returns the ``ax``; nothing here computes.
+Each function takes data and an ``ax`` and returns the ``ax``; nothing here computes. ``legend=False``
+leaves the legend to the caller (e.g. one legend for a whole figure, outside the data).
 """
 
 import matplotlib.ticker
 import numpy as np
 
 
-def plot_landscape_paths(ax, grid_x, grid_y, values, flows: dict, iterates: dict, levels: int = 25):
+def plot_landscape_paths(ax, grid_x, grid_y, values, flows: dict, iterates: dict, levels: int = 25,
+                         legend: bool = True):
     """Contours of a 2-D objective with continuous flows (lines) and discrete iterates (dots).
 
     grid_x (nx,), grid_y (ny,), values (ny, nx); flows / iterates map a label to a (T, 2) path.
@@ -19,11 +21,13 @@ def plot_landscape_paths(ax, grid_x, grid_y, values, flows: dict, iterates: dict
         ax.plot(path[:, 0], path[:, 1], "o", ms=3.5, alpha=0.8, label=label)
     ax.set_xlabel(r"$\theta_1$")
     ax.set_ylabel(r"$\theta_2$")
-    ax.legend(fontsize=7, loc="best")
+    if legend:
+        ax.legend(loc="best")
     return ax
 
 
-def plot_curves(ax, x, curves: dict, xlabel: str, ylabel: str, log_y: bool = False, styles: dict | None = None):
+def plot_curves(ax, x, curves: dict, xlabel: str, ylabel: str, log_y: bool = False, styles: dict | None = None,
+                legend: bool = True):
     """One line per ``curves`` entry (label -> (T,) values over ``x`` (T,)), optionally on a log y-axis.
 
     ``styles`` optionally maps a label to matplotlib keyword arguments (e.g. dashed for a bound).
@@ -35,12 +39,13 @@ def plot_curves(ax, x, curves: dict, xlabel: str, ylabel: str, log_y: bool = Fal
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7, loc="best")
+    if legend:
+        ax.legend(loc="best")
     return ax
 
 
 def plot_points_by_group(ax, x_by_group: dict, y_by_group: dict, xlabel: str, ylabel: str, log_x: bool = False,
-                         range_by_group: dict | None = None):
+                         range_by_group: dict | None = None, legend: bool = True):
     """Markers joined by lines, one group per key (e.g. test error against sample size per model).
 
     ``range_by_group[key] = (low, high)`` shades the spread around each line (e.g. over seeds).
@@ -57,5 +62,18 @@ def plot_points_by_group(ax, x_by_group: dict, y_by_group: dict, xlabel: str, yl
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7, loc="best")
+    if legend:
+        ax.legend(loc="best")
     return ax
+
+
+def label_log_axis(axis, subs=(1.0, 2.0, 5.0)):
+    """Plain labels at 1, 2, 5 × 10^k on a log axis spanning a decade or two.
+
+    matplotlib's default labels such a short axis with crowded minor labels (2×10⁻¹, 3×10⁻¹, ...).
+    ``axis`` is ``ax.xaxis`` or ``ax.yaxis``.
+    """
+    axis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=subs))
+    axis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:g}"))
+    axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    return axis

@@ -2,22 +2,43 @@
 
 import matplotlib
 import matplotlib.patches
+import matplotlib.ticker
 import numpy as np
+
+
+def _iteration_axis(ax):
+    """Iterations on x, in thousands ("12k") on runs of thousands: five-digit tick labels collide in a
+    half-page panel."""
+    def label(x, _):
+        return f"{x / 1000:g}k" if x and ax.get_xlim()[1] >= 2000 else f"{x:g}"
+
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(label))
+    ax.set_xlabel("iteration")
 
 
 def top_curves(ax, steps, curves, *, title: str, ylabel: str, half_rise=None, log_x: bool = False):
     """The columns of ``curves`` ``(T, K)`` (e.g. top-K component norms) against ``steps``.
 
-    ``half_rise`` (one step per column) marks where each curve reaches half its final value.
+    ``half_rise`` (one step per column) marks where each curve reaches half its final value: a dotted
+    vertical line in the curve's colour and a ringed dot where the curve crosses it, so that each mark
+    can be told from its neighbours and matched to its curve at the page's size.
     """
+    steps, curves = np.asarray(steps), np.asarray(curves)
     colors = matplotlib.colormaps["viridis"](np.linspace(0, 0.9, curves.shape[1]))
     for k in range(curves.shape[1]):
-        ax.plot(steps, curves[:, k], color=colors[k], lw=1.4)
+        ax.plot(steps, curves[:, k], color=colors[k], lw=1.3, zorder=2)
     for k, step in enumerate(half_rise if half_rise is not None else []):
-        ax.axvline(step, color=colors[k], lw=0.6, ls=":")
+        # under the curves, wide enough dots (1.3 pt, gaps of 2 line widths) to read at 100 px per inch
+        ax.axvline(step, color=colors[k], lw=1.3, ls=(0, (1, 2)), zorder=1)
+        at = min(int(np.searchsorted(steps, step)), len(steps) - 1)
+        ax.scatter(steps[at], curves[at, k], s=25, color=colors[k], edgecolors="white", linewidths=0.8, zorder=3)
     if log_x:
         ax.set_xscale("symlog", linthresh=100)
-    ax.set(title=title, xlabel="iteration", ylabel=ylabel)
+        ax.set_xlabel("iteration")
+    else:
+        _iteration_axis(ax)
+    ax.set(title=title, ylabel=ylabel)
     return ax
 
 
@@ -25,7 +46,8 @@ def error_curves(ax, curves: dict, *, ylabel: str = "reconstruction error"):
     """``curves`` maps a label to ``(steps, values)``; log-scale y."""
     for label, (steps, values) in curves.items():
         ax.plot(steps, values, label=label, lw=1.4)
-    ax.set(yscale="log", xlabel="iteration", ylabel=ylabel)
+    ax.set(yscale="log", ylabel=ylabel)
+    _iteration_axis(ax)
     ax.legend(frameon=False)
     return ax
 
@@ -50,14 +72,19 @@ def mode_tree_diagram(ax, levels, dims=None):
     return ax
 
 
-def error_by_rank(ax, ranks, errors: dict, *, variance: float | None = None, title: str = ""):
-    """``errors`` maps a label to the error at each rank in ``ranks``; optional dashed variance line."""
+def error_by_rank(ax, ranks, errors: dict, *, variance: float | None = None, title: str = "",
+                  legend: bool = True):
+    """``errors`` maps a label to the error at each rank in ``ranks``; optional dashed variance line.
+
+    ``legend=False`` leaves the legend to the caller (one figure legend for panels sharing series).
+    """
     for label, values in errors.items():
         ax.plot(ranks, values, marker="o", label=label)
     if variance is not None:
-        ax.axhline(variance, color="0.4", ls="--", lw=1, label="label variance")
+        ax.axhline(variance, color="0.4", ls="--", lw=1.2, label="label variance")
     ax.set(xlabel="tensor rank R (explicit)", ylabel="mean error", title=title, xticks=list(ranks))
-    ax.legend(frameon=False, fontsize="small")
+    if legend:
+        ax.legend(frameon=False)
     return ax
 
 
@@ -67,19 +94,31 @@ def observed_tensor_slices(ax, tensor, *, axis_names=("pixel 1", "pixel 2", "pix
     spacer = np.full((d1, 1), np.nan)
     strip = np.hstack([np.hstack([tensor[:, :, k], spacer]) for k in range(d3)])[:, :-1]
     image = ax.imshow(strip, cmap="coolwarm", vmin=0, vmax=1)
+    ax.grid(False)  # grid lines would cut through the cells
+    # outline each slice: its blank (unobserved) cells would otherwise merge with the spacers
+    for k in range(d3):
+        ax.add_patch(matplotlib.patches.Rectangle((k * (d2 + 1) - 0.5, -0.5), d2, d1, fill=False, ec="0.5", lw=0.8))
     ax.set_xticks([k * (d2 + 1) + (d2 - 1) / 2 for k in range(d3)], [f"{axis_names[2]} = {k}" for k in range(d3)])
-    ax.set_ylabel(axis_names[0])
+    ax.tick_params(axis="x", length=0)
+    ax.set(xlabel=f"{axis_names[1]} (columns of each block)", ylabel=axis_names[0])
     ax.figure.colorbar(image, ax=ax, shrink=0.6, label="fraction positive")
     return ax
 
 
-def accuracy_by_distance(ax, distances, accuracies: dict, *, title: str, ylabel: str = "test accuracy (%)"):
-    """``accuracies`` maps a label to the accuracy at each dependency distance."""
+def accuracy_by_distance(ax, distances, accuracies: dict, *, title: str, ylabel: str = "test accuracy (%)",
+                         legend_outside: bool = False):
+    """``accuracies`` maps a label to the accuracy at each dependency distance.
+
+    ``legend_outside`` puts the legend right of the axes, off the data (long labels, narrow panels).
+    """
     for label, values in accuracies.items():
         ax.plot(distances, values, marker="o", label=label)
-    ax.axhline(50, color="0.5", ls=":", lw=1, label="chance")
+    ax.axhline(50, color="0.5", ls=":", lw=1.3, label="chance")
     ax.set(xlabel="dependency distance", ylabel=ylabel, title=title, xticks=list(distances))
-    ax.legend(frameon=False, fontsize="small")
+    if legend_outside:
+        ax.legend(frameon=False, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    else:
+        ax.legend(frameon=False)
     return ax
 
 

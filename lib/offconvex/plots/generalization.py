@@ -6,15 +6,21 @@ Each function takes data already computed and an ``ax`` and returns the ``ax``.
 import numpy as np
 
 
-def plot_curves(ax, x, curves: dict, *, xlabel: str, ylabel: str, logx=True, logy=False, styles=None):
-    """One line per entry of ``curves`` (label -> (n,) array over ``x`` (n,)); ``styles`` label -> kwargs."""
+def plot_curves(ax, x, curves: dict, *, xlabel: str, ylabel: str, logx=True, logy=False, styles=None,
+                legend=True):
+    """One line per entry of ``curves`` (label -> (n,) array over ``x`` (n,)); ``styles`` label -> kwargs.
+
+    ``legend``: True for a legend where matplotlib finds room, a dict of ``ax.legend`` options (e.g. a
+    ``loc`` in an empty corner), or False when the caller draws one legend for the whole figure.
+    """
     styles = styles or {}
     for label, values in curves.items():
         ax.plot(x, values, label=label, **styles.get(label, {}))
     ax.set_xscale("log" if logx else "linear")
     ax.set_yscale("log" if logy else "linear")
     ax.set(xlabel=xlabel, ylabel=ylabel)
-    ax.legend(fontsize="small")
+    if legend:
+        ax.legend(**(legend if isinstance(legend, dict) else {}))
     return ax
 
 
@@ -23,14 +29,15 @@ def mark_points(ax, x, y, labels, *, offsets=None, marker="*", color="black"):
     ax.scatter(x, y, marker=marker, color=color, s=90, zorder=5)
     offsets = offsets or [(6, -12)] * len(labels)
     for xi, yi, text, offset in zip(x, y, labels, offsets, strict=True):
-        ax.annotate(text, (xi, yi), textcoords="offset points", xytext=offset, fontsize="small")
+        ax.annotate(text, (xi, yi), textcoords="offset points", xytext=offset, fontsize=8)
     return ax
 
 
-def plot_predicted_vs_true(ax, predicted, true, groups, fit=None, *, xlabel: str, ylabel: str):
+def plot_predicted_vs_true(ax, predicted, true, groups, fit=None, *, xlabel: str, ylabel: str, legend=True):
     """Scatter of ``predicted`` (n,) against ``true`` (n,) errors, coloured by ``groups`` (n,) of str.
 
     Draws y = x and, if given, the fitted line ``fit = (slope, intercept)`` of true on predicted.
+    ``legend=False`` leaves the legend to the caller (one for several panels: ``fig.legend``).
     """
     predicted, true, groups = np.asarray(predicted), np.asarray(true), np.asarray(groups)
     for group in dict.fromkeys(groups):
@@ -41,7 +48,8 @@ def plot_predicted_vs_true(ax, predicted, true, groups, fit=None, *, xlabel: str
     if fit is not None:
         ax.plot([0, top], [fit[1], fit[1] + fit[0] * top], color="black", linewidth=1, label="linear fit")
     ax.set(xlim=(0, top), ylim=(0, top), xlabel=xlabel, ylabel=ylabel, aspect="equal")
-    ax.legend(fontsize="x-small", loc="lower right")
+    if legend:
+        ax.legend(loc="lower right")
     return ax
 
 
@@ -65,9 +73,9 @@ def plot_image_grid(ax, images, labels=None, *, columns: int, image_shape=(8, 8)
     return ax
 
 
-def plot_bars(ax, names, values, *, ylabel: str, colors=None):
-    """Bar chart of ``values`` (n,) named by ``names`` (n,)."""
+def plot_bars(ax, names, values, *, ylabel: str, colors=None, rotation=20):
+    """Bar chart of ``values`` (n,) named by ``names`` (n,); ``rotation=0`` when the names fit level."""
     ax.bar(np.arange(len(values)), values, color=colors)
-    ax.set_xticks(np.arange(len(values)), names, rotation=20, ha="right", fontsize="small")
+    ax.set_xticks(np.arange(len(values)), names, rotation=rotation, ha="right" if rotation else "center")
     ax.set(ylabel=ylabel)
     return ax

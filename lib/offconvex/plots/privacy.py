@@ -1,6 +1,7 @@
 """Figures of the InstaHide chapter: image galleries, label bars, accuracy and attack curves, seed scores."""
 
 import numpy as np
+from matplotlib.lines import Line2D
 
 
 def show_image(ax, image: np.ndarray, title: str = "", symmetric: bool = False):
@@ -13,7 +14,7 @@ def show_image(ax, image: np.ndarray, title: str = "", symmetric: bool = False):
         low, high = image.min(), image.max()
         shown = (image - low) / ((high - low) or 1.0)
     ax.imshow(shown, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
@@ -23,9 +24,9 @@ def show_image(ax, image: np.ndarray, title: str = "", symmetric: bool = False):
 def label_bars(ax, label: np.ndarray, class_names: list[str], title: str = ""):
     """A (possibly mixed) label vector as bars over its classes."""
     ax.bar(np.arange(len(label)), label, color="C0")
-    ax.set_xticks(np.arange(len(label)), class_names, fontsize=8)
+    ax.set_xticks(np.arange(len(label)), class_names)
     ax.set_ylim(0, 1)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title)
     return ax
 
 
@@ -54,7 +55,7 @@ def curves(ax, x: np.ndarray, series: dict, xlabel: str, ylabel: str, reference:
         ax.axhline(reference, color="k", linestyle=":", label=reference_label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8)
+    ax.legend()
     return ax
 
 
@@ -68,20 +69,25 @@ def seed_scores(ax, candidates: np.ndarray, scores: np.ndarray, secret: int):
     return ax
 
 
-def recovery_vs_epochs(ax, epochs, recovery: dict, no_attack: float):
-    """Median recovery quality against T: one colour per scheme, dashed = true grouping, solid = estimated."""
+def recovery_vs_epochs(ax, epochs, recovery: dict, no_attack: float, legend: bool = True):
+    """Median recovery quality against T: one colour per scheme, dashed = true grouping, solid = estimated.
+
+    ``legend=False`` leaves the key to ``recovery_legend`` (one compact legend for both recovery panels).
+    """
     for index, (name, entry) in enumerate(recovery.items()):
         ax.plot(epochs, entry["true"], "s--", color=f"C{index}", alpha=0.7, label=f"{name}, true grouping")
         ax.plot(epochs, entry["grouped"], "o-", color=f"C{index}", label=f"{name}, correlation grouping")
     ax.axhline(no_attack, color="k", linestyle=":", label="average |digit| (no attack)")
+    ax.set_xticks(epochs)
     ax.set_xlabel("T (encryptions of each image)")
     ax.set_ylabel("median corr(|recovered|, |P|)")
-    ax.legend(fontsize=7, ncol=2)
+    if legend:
+        ax.legend(ncol=2)
     return ax
 
 
 def recovery_vs_grouping(ax, recovery: dict, no_attack: float, learned: tuple | None = None,
-                         learned_scheme: str = ""):
+                         learned_scheme: str = "", legend: bool = True):
     """Recovery quality against grouping accuracy (true grouping at 1), colours as in recovery_vs_epochs."""
     names = list(recovery)
     for index, (name, entry) in enumerate(recovery.items()):
@@ -94,5 +100,22 @@ def recovery_vs_grouping(ax, recovery: dict, no_attack: float, learned: tuple | 
     ax.axhline(no_attack, color="k", linestyle=":")
     ax.set_xlabel("grouping accuracy (squares: true grouping)")
     ax.set_ylabel("median corr(|recovered|, |P|)")
-    ax.legend(fontsize=8)
+    if legend:
+        ax.legend()
     return ax
+
+
+def recovery_legend(fig, names: list[str], learned_scheme: str | None = None, ncols: int = 4):
+    """One legend under both recovery panels: a colour per scheme, then what each marker and line means.
+
+    Colours follow the order of ``names`` as in ``recovery_vs_epochs``; ``learned_scheme`` adds the star.
+    """
+    handles = [Line2D([], [], color=f"C{index}", linewidth=4, label=name) for index, name in enumerate(names)]
+    handles += [Line2D([], [], color="gray", marker="s", linestyle="--", alpha=0.7, label="true grouping"),
+                Line2D([], [], color="gray", marker="o", label="correlation grouping")]
+    if learned_scheme is not None:
+        color = f"C{names.index(learned_scheme)}" if learned_scheme in names else "k"
+        handles.append(Line2D([], [], color=color, marker="*", markersize=12, markeredgecolor="k",
+                              linestyle="none", label=f"learned similarity ({learned_scheme})"))
+    handles.append(Line2D([], [], color="k", linestyle=":", label="average |digit| (no attack)"))
+    return fig.legend(handles=handles, loc="outside lower center", ncols=ncols)

@@ -4,6 +4,7 @@ Each function draws given data on ``ax`` and returns it; the ``*_animation`` fun
 matplotlib ``FuncAnimation`` over precomputed frames (shown in the book with ``to_jshtml``).
 """
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation
@@ -80,21 +81,35 @@ def rate_curves(ax, times, curves, labels, styles=None):
     return ax
 
 
-def cloud_animation(frames, times, background=None, limits=(-1, 1, -1, 1), title="", size=(3.6, 3.2)):
+# The player shows each frame at its own pixel size. 100 px per inch is the page's scale for figures:
+# the style's 8-9 pt text is 11-12.5 px, and 3.4 in (340 px) fits a phone's column.
+ANIMATION_SIZE = (3.4, 2.8)
+ANIMATION_DPI = 100
+
+
+class _PageSizedAnimation(FuncAnimation):
+    """Frames rendered at the figure's dpi: ``Animation.save`` would use the style's savefig.dpi (200)."""
+
+    def to_jshtml(self, *args, **kwargs):
+        with mpl.rc_context({"savefig.dpi": "figure"}):
+            return super().to_jshtml(*args, **kwargs)
+
+
+def cloud_animation(frames, times, background=None, limits=(-1, 1, -1, 1), title="", size=ANIMATION_SIZE):
     """Animate point clouds ``frames`` (F, n, 2) over ``background(ax)``; returns the FuncAnimation."""
-    fig, ax = plt.subplots(figsize=size, dpi=72)  # 60 embedded frames: keep the page light
+    fig, ax = plt.subplots(figsize=size, dpi=ANIMATION_DPI, layout="constrained")
     if background is not None:
         background(ax)
     scatter = ax.scatter(frames[0][:, 0], frames[0][:, 1], s=6, color="tab:red", zorder=3)
     ax.set(xlim=limits[:2], ylim=limits[2:])
-    label = ax.set_title(f"{title} t = {times[0]:.2f}", fontsize=9)
+    label = ax.set_title(f"{title} t = {times[0]:.2f}")
 
     def update(k):
         scatter.set_offsets(frames[k])
         label.set_text(f"{title} t = {times[k]:.2f}")
         return scatter, label
 
-    animation = FuncAnimation(fig, update, frames=len(frames), interval=120, blit=True)
+    animation = _PageSizedAnimation(fig, update, frames=len(frames), interval=120, blit=True)
     plt.close(fig)
     return animation
 
