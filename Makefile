@@ -10,6 +10,7 @@ PROFILE ?= book
 .PHONY: help install book test bench baselines mutants seeds serve clean lock lint
 
 help:
+	@echo "make install    create .venv and install the pinned environment (every target does it first)"
 	@echo "make book       execute every notebook (profile $(PROFILE)), write the report, build _build/html"
 	@echo "make test       unit tests + notebook execution + figure/claim regression (what CI runs)"
 	@echo "make baselines  regenerate tests/baselines from the book profile and its rounding ensemble"
@@ -17,6 +18,8 @@ help:
 	@echo "make seeds      run the book profile at SEEDS (default 1 2): which claims depend on the seed"
 	@echo "make bench      time the book cold, warm and in the smoke profile -> _build/bench.json"
 	@echo "make serve      preview _build/html on http://127.0.0.1:8000"
+	@echo "make lint       ruff on lib, tests and notebooks"
+	@echo "make lock       rewrite requirements.lock and environment.yml from .venv (after changing a pin)"
 	@echo "make clean      remove build outputs and caches (keeps .venv)"
 
 install: $(STAMP)

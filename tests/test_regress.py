@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from offconvex.book import ensemble
 from offconvex.book.regress import (
+    check_figures,
     check_slug,
     claims_baseline,
     compare_claims,
@@ -173,6 +174,23 @@ def test_missing_and_corrupt_baselines_say_what_to_do(scratch_project):
 
     with pytest.raises(BookError, match="corrupt baseline .*regenerate it with `make baselines`"):
         check_slug(scratch_project, "x")
+
+
+
+def test_a_deleted_claims_baseline_or_corrupt_baseline_image_is_one_line_with_the_fix(tmp_path):
+    from offconvex.book.project import BookError
+
+    baselines, figures = tmp_path / "baselines" / "x", tmp_path / "figures"
+    baselines.mkdir(parents=True)
+    figures.mkdir()
+    (figures / "claims.json").write_text(json.dumps([{"text": f"claim {i}", "passed": True, "status": "pass",
+                                                       "measured": {}} for i in range(9)]))
+    assert check_figures(baselines, figures, tmp_path / "diff") == [
+        f"claims: missing baseline {baselines / 'claims.json'} (run `make baselines SLUGS=x`)"]
+    (baselines / "a.png").write_bytes(b"not a png")
+    _png(tmp_path / "b.png", 1.0)
+    with pytest.raises(BookError, match=f"corrupt image {baselines / 'a.png'} "):
+        compare_image(baselines / "a.png", tmp_path / "b.png", 1.0, tmp_path / "diff")
 
 
 def test_check_uses_the_cached_book_run_after_a_smoke_run_and_refuses_stale_runs(scratch_project):

@@ -203,3 +203,27 @@ def test_report_shows_what_each_rounding_ensemble_measured(scratch_project):
 
     with pytest.raises(BookError, match=r"corrupt .*ensemble.json .*`make baselines SLUGS=toy`"):
         _ensemble_section(scratch_project, {"toy": {}})
+
+
+def test_a_chapter_that_fails_now_is_shown_as_failed_not_as_its_last_success(scratch_project):
+    from offconvex.book.report import prepare_pages, write_report
+
+    (scratch_project.root / "book").mkdir()
+    slug = CHAPTERS[0].slug
+    _record(scratch_project, slug, ["fig1-a"], [])
+    (scratch_project.runs / f"{slug}.json").write_text(json.dumps({
+        "profile": "book", "figures": ["fig1-a"], "claims": [], "seconds": 1.0, "peak_memory_mb": 1.0,
+        "commit": "abc", "versions": {}}))
+    scratch_project.posts.mkdir(parents=True)
+    last_success = scratch_project.posts / f"{slug}.ipynb"
+    last_success.write_text('{"cells": []}')
+    error = "cell 6: ValueError: figure 'fig1-a' is 16 in wide"
+    prepare_pages(scratch_project, {slug: error})
+    assert not last_success.exists()  # the site no longer shows the old page...
+    kept = scratch_project.build / "previous" / f"{slug}.ipynb"
+    assert kept.read_text() == '{"cells": []}'  # ...but nothing built is lost
+    stub = (scratch_project.posts / f"{slug}.md").read_text()
+    assert "```{error}\nThis chapter failed in this build: cell 6: ValueError" in stub
+    report = (scratch_project.root / write_report(scratch_project, {slug: error})).read_text()
+    assert "| **failed in this build** |" in report and "## Chapters that failed in this build" in report
+    assert "`abc`" not in report  # the old run's row is not listed as current

@@ -1,7 +1,15 @@
-"""Command line: python -m offconvex {run,book,baselines,check,report,seeds,bench,lock} ..."""
+"""Command line: python -m offconvex {run,book,baselines,check,report,seeds,bench,lock} ...
+
+Exit codes: 0 done; 1 a notebook failed or the regression found a change; 2 bad input (unknown notebook,
+profile or parameter, a corrupt cache entry or baseline, ...), said in one line; 3 the file system refused
+(read-only folder, full disk), said in one line; 130 interrupted (Ctrl-C). Nothing already published is
+changed by a run that stops early.
+"""
 
 import argparse
+import errno
 import sys
+from pathlib import Path
 
 from offconvex.book.project import PROFILES, BookError, Project
 
@@ -13,7 +21,10 @@ EPILOG = """examples:
   python -m offconvex check                            regress figures and claims against tests/baselines
   python -m offconvex baselines SLUG                   regenerate baselines with their rounding ensemble
   python -m offconvex mutants SLUG                     which small real changes the regression catches
-  python -m offconvex seeds --seeds 1 2                which claims change verdict at other seeds
+  python -m offconvex seeds --seeds 1 2 -- SLUG        which claims change verdict at other seeds
+
+exit codes: 0 done, 1 a notebook failed or a regression was found, 2 bad input, 3 file system error,
+130 interrupted
 """
 
 
@@ -23,13 +34,40 @@ def _parameters(pairs) -> dict:
     return {name: parse_value(value) for name, value in pairs or []}
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
+def seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a seed; to name chapters, put them before --seeds "
+                                         "or end the seeds with --") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"seeds are 0 or more, got {value}")
+    return value
+
+
 def _add_run_options(parser, profile_default="book"):
     parser.add_argument("slugs", nargs="*", metavar="SLUG", help="notebooks to run (default: all written)")
     parser.add_argument("--profile", default=profile_default, choices=PROFILES,
                         help=f"sizes to run at (default {profile_default})")
-    parser.add_argument("--jobs", "-j", type=int, default=None, help="parallel kernels (default: cores)")
+    parser.add_argument("--jobs", "-j", type=positive_int, default=None, help="parallel kernels (default: cores)")
     parser.add_argument("--force", action="store_true", help="ignore the cache and re-execute")
-    parser.add_argument("--timeout", type=float, default=None, help="seconds per notebook")
+    parser.add_argument("--timeout", type=positive_seconds, default=None,
+                        help="seconds any one cell may run before the notebook is stopped "
+                             "(default: 300 smoke, 900 book, 21600 paper)")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                         help="override a notebook parameter, e.g. -p SEED 3")
     parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
@@ -41,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m offconvex", epilog=EPILOG,
                                      description="Execute, check and publish the offconvex companion book.",
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_run_options(commands.add_parser("run", help="execute notebooks with papermill (cached)"))
     book = commands.add_parser("book", help="run notebooks, write the report, build _build/html")
@@ -50,28 +89,78 @@ def build_parser() -> argparse.ArgumentParser:
     baselines = commands.add_parser("baselines", help="regenerate tests/baselines from the book profile and its "
                                                       "rounding ensemble")
     baselines.add_argument("slugs", nargs="*", metavar="SLUG")
-    baselines.add_argument("--jobs", "-j", type=int, default=None)
-    baselines.add_argument("--members", type=int, default=None,
+    baselines.add_argument("--jobs", "-j", type=positive_int, default=None)
+    baselines.add_argument("--members", type=positive_int, default=None,
                            help="rounding-perturbed runs besides the published one (default: 7)")
     mutants = commands.add_parser("mutants", help="apply small real changes; report which the regression catches")
     mutants.add_argument("slugs", nargs="*", metavar="SLUG")
-    mutants.add_argument("--jobs", "-j", type=int, default=None)
+    mutants.add_argument("--jobs", "-j", type=positive_int, default=None)
     commands.add_parser("report", help="write the generated pages (report, gallery, stubs) from the run records")
     bench = commands.add_parser("bench", help="time the book cold, warm and smoke -> _build/bench.json")
-    bench.add_argument("--jobs", "-j", type=int, default=2)
+    bench.add_argument("--jobs", "-j", type=positive_int, default=2)
     seeds = commands.add_parser("seeds", help="run the book profile at other seeds; which claims depend on the seed")
     seeds.add_argument("slugs", nargs="*", metavar="SLUG")
-    seeds.add_argument("--seeds", nargs="+", type=int, default=None, metavar="SEED",
-                       help="seeds besides each chapter's own (default: 1 2)")
-    seeds.add_argument("--jobs", "-j", type=int, default=None)
+    # A slug after the seeds would be read as one more seed: end the list with `--` (or put slugs first).
+    seeds.add_argument("--seeds", nargs="+", type=seed, default=None, metavar="SEED",
+                       help="seeds besides each chapter's own (default: 1 2); end the list with -- before slugs")
+    seeds.add_argument("--jobs", "-j", type=positive_int, default=None)
     commands.add_parser("lock", help="rewrite requirements.lock and environment.yml from this environment")
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from offconvex.book.provenance import git_commit
+
+    try:
+        installed = version("offconvex")
+    except PackageNotFoundError:
+        installed = "not installed"
+    return f"offconvex {installed} (commit {git_commit(Project.default().root)})"
+
+
+def _check_slugs(project: Project, slugs: list[str]) -> None:
+    written = project.written_slugs()
+    unknown = [slug for slug in slugs if slug not in written]
+    if unknown:
+        raise BookError(f"unknown chapter {', '.join(unknown)}; the chapters are: {', '.join(written)}")
+
+
+def _check_checkout(project: Project) -> None:
+    """A copied checkout whose .venv still points at the original tree would run (and write) the original."""
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "lib" / "offconvex" / "__init__.py").is_file() and (folder / "Makefile").is_file():
+            if folder != project.root.resolve():
+                raise BookError(f"this checkout ({folder}) runs the library of another one ({project.root}): "
+                                f"its edits would be ignored; run `make install` here (or "
+                                f"`.venv/bin/pip install --no-deps -e .`) to point the environment at it")
+            return
+
+
 def main(argv=None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("\ninterrupted: the running notebooks were stopped; nothing published was changed "
+              "(run the command again to resume from the cache)", file=sys.stderr)
+        return 130
+    except OSError as error:
+        where = f" {error.filename}" if error.filename else ""
+        why = "the disk is full" if error.errno == errno.ENOSPC else (error.strerror or str(error))
+        print(f"error: cannot write{where}: {why}; free space or make the folder writable, then run again "
+              "(nothing published was changed)", file=sys.stderr)
+        return 3
+
+
+def _main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     project = Project.default()
     try:
+        _check_checkout(project)
+        if getattr(args, "slugs", None):
+            _check_slugs(project, args.slugs)
         if args.command == "run":
             from offconvex.book.runner import run
 

@@ -11,7 +11,7 @@ import time
 
 from offconvex.book.project import Project
 from offconvex.book.runner import run
-from offconvex.book.site import build_site
+from offconvex.book.site import build_site, write_pages
 
 BUDGETS = {"book_cold_s": 600, "notebook_s": 180, "warm_s": 60, "smoke_s": 120, "peak_memory_mb": 3072,
            "dask_overhead": 0.10}
@@ -44,6 +44,9 @@ def bench(project: Project, jobs: int = 2) -> int:
     cold_s, cold = _timed("book (cold)", project=project, profile="book", jobs=jobs, force=True)
     started = time.perf_counter()
     _, warm = _timed("book (warm, cached)", project=project, profile="book", jobs=jobs)
+    # What `make book` does after the runs: the report and gallery pages first (the site's table of
+    # contents names them; a fresh clone has none), then the site.
+    write_pages(project, {r.slug: r.error for r in warm if not r.ok})
     build_code = build_site(project)
     warm_s = time.perf_counter() - started
     notebooks = {r.slug: {"seconds": r.record["seconds"], "peak_memory_mb": r.record["peak_memory_mb"]}
@@ -76,9 +79,13 @@ def bench(project: Project, jobs: int = 2) -> int:
     for name, value in checks.items():
         mark = "ok" if value <= BUDGETS[name] else "OVER"
         if name == "dask_overhead":  # a fraction of the local smoke time
-            print(f"{name:<16}{value:>+10.1%}{BUDGETS[name]:>+10.0%}  {mark}")
+            print(f"{name:<16}{value:>+10.1%}{BUDGETS[name]:>+10.0%}  {mark}  (judged: Dask smoke wall time over "
+                  "the local one)")
         else:
             print(f"{name:<16}{value:>10.1f}{BUDGETS[name]:>10}  {mark}")
-    print(f"{'  (load-normalized':<16}{measured['dask_overhead_load_normalized']:>+10.1%})  wall / sum of kernel seconds")
+    # The budget judges the wall-clock ratio, what a user waits for; the load-normalized ratio is printed
+    # beside it (not judged) to tell dispatch cost from a machine that was busier during one of the runs.
+    print(f"{'':<16}{measured['dask_overhead_load_normalized']:>+10.1%}{'':>10}  not judged: dask_overhead "
+          "after dividing each wall time by its kernels' seconds (near 0: the excess was machine load)")
     print(f"wrote {project.build / 'bench.json'}")
     return 0 if not measured["failed"] else 1

@@ -37,7 +37,13 @@ def write_lock(project: Project) -> int:
         if name in ("offconvex", "pip", "setuptools", "wheel"):
             continue
         pins[name] = dist.version.split("+")[0]  # never a local suffix such as +cpu
-    project.lock_file.write_text("\n".join(HEADER + [f"{n}=={v}" for n, v in sorted(pins.items())]) + "\n")
-    (project.root / "environment.yml").write_text(environment_yml(pins))
-    print(f"wrote {project.lock_file.name} and environment.yml ({len(pins)} pins)")
+    files = {project.lock_file: "\n".join(HEADER + [f"{n}=={v}" for n, v in sorted(pins.items())]) + "\n",
+             project.root / "environment.yml": environment_yml(pins)}
+    # An identical file is left untouched: a new mtime would make `make` reinstall the environment.
+    changed = [path for path, text in files.items() if not path.exists() or path.read_text() != text]
+    for path in changed:
+        path.write_text(files[path])
+    names = " and ".join(path.name for path in changed)
+    print(f"wrote {names} ({len(pins)} pins)" if changed else f"{project.lock_file.name} and environment.yml "
+          f"already pin this environment ({len(pins)} pins); nothing written")
     return 0

@@ -146,6 +146,7 @@ def compare_image(baseline_png: Path, current_png: Path, rms: float, diff_dir: P
     """None when the text-free images agree within ``rms``; else a message naming the diff image."""
     from matplotlib.testing.compare import compare_images
 
+    read_png(baseline_png)  # a corrupt baseline is named by its own path, not by the copy compared below
     diff_dir.mkdir(parents=True, exist_ok=True)
     actual = diff_dir / current_png.name
     expected = diff_dir / (current_png.stem + "-baseline.png")
@@ -291,8 +292,10 @@ def check_figures(baselines: Path, figures: Path, diff_dir: Path) -> list[str]:
         if image:
             problems.append(f"{figure_id}: {image}")
     claims = _load(figures / "claims.json", "claims") if (figures / "claims.json").exists() else []
-    baseline_claims = _load(baselines / "claims.json", "baseline") if (baselines / "claims.json").exists() else []
-    problems += compare_claims(baseline_claims, claims, *claims_tolerance(compared))
+    if not (baselines / "claims.json").exists():
+        return problems + [f"claims: missing baseline {baselines / 'claims.json'} "
+                           f"(run `make baselines SLUGS={baselines.name}`)"] * bool(claims)
+    problems += compare_claims(_load(baselines / "claims.json", "baseline"), claims, *claims_tolerance(compared))
     return problems
 
 

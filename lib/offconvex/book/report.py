@@ -36,9 +36,11 @@ def _claims_cell(claims: list) -> str:
     return text
 
 
-def write_report(project: Project):
-    """Write book/reproducibility.md from the run records in _build/runs/."""
-    records = _records(project)
+def write_report(project: Project, failed: dict | None = None):
+    """Write book/reproducibility.md from the run records in _build/runs/; ``failed`` chapters (slug ->
+    error) failed in this build: their last successful record is not shown as current."""
+    failed = failed or {}
+    records = {slug: record for slug, record in _records(project).items() if slug not in failed}
     lines = [
         "# Reproducibility report",
         "",
@@ -51,6 +53,9 @@ def write_report(project: Project):
     ]
     for chapter in CHAPTERS:
         record = records.get(chapter.slug)
+        if chapter.slug in failed:
+            lines.append(f"| [{chapter.title}](posts/{chapter.slug}) | **failed in this build** | | | | | |")
+            continue
         if record is None:
             status = "planned" if not project.notebook(chapter.slug).exists() else "not run"
             lines.append(f"| [{chapter.title}](posts/{chapter.slug}) | {status} | | | | | |")
@@ -61,6 +66,9 @@ def write_report(project: Project):
             f"`{record['commit']}` |"
         )
     missed = [(slug, c) for slug, r in records.items() for c in r["claims"] if c["status"] != "pass"]
+    if failed:
+        lines += ["", "## Chapters that failed in this build", ""]
+        lines += [f"- **{slug}**: {_escape(error)}" for slug, error in failed.items()]
     lines += ["", "## Claims not reproduced", ""]
     if missed:
         lines += [f"- **{slug}**: {_escape(c['text'])} — {_escape(c.get('reason', 'failing'))} (measured: "
@@ -223,11 +231,15 @@ def write_stub(project: Project, chapter, reason: str = "planned") -> None:
     """A short page for a chapter without an executed notebook, so the table of contents is complete."""
     if reason == "planned":
         status = "This chapter is planned; its notebook has not been written yet."
+    elif reason == "not run":
+        status = f"This chapter has not been run yet: `python -m offconvex run {chapter.slug}`."
     else:
-        status = (f"This chapter's notebook did not execute in the last build ({reason}). "
-                  "See the build log, or run `python -m offconvex run " + chapter.slug + "`.")
+        status = (f"This chapter failed in this build: {_escape(reason)}\n\nFix the notebook and run "
+                  f"`python -m offconvex run {chapter.slug}`; the page of its last successful run is kept "
+                  f"in `_build/previous/{chapter.slug}.ipynb`.")
     text = (f"# {chapter.title}\n\n*Companion to the post [{chapter.title}]({chapter.post_url}).*\n\n"
-            f"```{{note}}\n{status}\n```\n\n**What it will reproduce.** {chapter.plan}\n")
+            f"```{{{'note' if reason in ('planned', 'not run') else 'error'}}}\n{status}\n```\n\n"
+            f"**What it {'will reproduce' if reason == 'planned' else 'reproduces'}.** {chapter.plan}\n")
     project.posts.mkdir(parents=True, exist_ok=True)
     (project.posts / f"{chapter.slug}.md").write_text(text)
 
@@ -240,6 +252,12 @@ def prepare_pages(project: Project, failed: dict) -> None:
         if not project.notebook(chapter.slug).exists():
             executed.unlink(missing_ok=True)
             write_stub(project, chapter)
+        elif chapter.slug in failed:  # never show the last successful run as if it were this build's
+            if executed.exists():
+                previous = project.build / "previous"
+                previous.mkdir(parents=True, exist_ok=True)
+                executed.replace(previous / executed.name)
+            write_stub(project, chapter, failed[chapter.slug])
         elif executed.exists():
             stub.unlink(missing_ok=True)
         else:

@@ -30,7 +30,7 @@ def build_site(project: Project) -> int:
 def write_pages(project: Project, failed: dict) -> None:
     """Every generated page the table of contents names: chapter pages or stubs, report, gallery."""
     prepare_pages(project, failed)
-    print(f"wrote {write_report(project)}")
+    print(f"wrote {write_report(project, failed)}")
     print(f"wrote {write_gallery(project, failed)}")
 
 
