@@ -21,6 +21,7 @@ import nbformat
 
 from offconvex.book import cache
 from offconvex.book.chapters import BY_SLUG
+from offconvex.book.claims import summarize
 from offconvex.book.params import parameter_comments, resolve_parameters
 from offconvex.book.project import BookError, Project, check_profile
 from offconvex.book.provenance import git_commit, versions
@@ -100,16 +101,48 @@ def execute_in_process(notebook: Path, staging: Path, parameters: dict, cwd: Pat
             "timeout": timeout}
     spec_file = staging / "spec.json"
     spec_file.write_text(json.dumps(spec))
+    # Its own session: a Ctrl-C reaches the runner alone, which stops every worker (stop_running_workers),
+    # and each worker shuts its kernel down; the same happens when only the runner is sent SIGINT.
+    worker = subprocess.Popen([sys.executable, "-m", "offconvex.book._worker", str(spec_file)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    with _RUNNING_LOCK:
+        _RUNNING.add(worker)
     try:
-        done = subprocess.run([sys.executable, "-m", "offconvex.book._worker", str(spec_file)],
-                              env=env, capture_output=True, text=True, timeout=timeout + 60)
-        lines = [line for line in done.stdout.splitlines() if line.startswith("OFFCONVEX-RESULT ")]
+        stdout, stderr = worker.communicate(timeout=timeout + 60)
+        lines = [line for line in stdout.splitlines() if line.startswith("OFFCONVEX-RESULT ")]
         outcome = json.loads(lines[-1].split(" ", 1)[1]) if lines else {
-            "ok": False, "error": f"worker crashed: {' '.join(done.stderr.split()[-40:])}"}
+            "ok": False, "error": f"worker crashed: {' '.join(stderr.split()[-40:])}"}
     except subprocess.TimeoutExpired:
+        _stop(worker)
         outcome = {"ok": False, "error": f"timed out after {timeout:.0f} s (raise it with --timeout)"}
-    spec_file.unlink()
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(worker)
+        spec_file.unlink(missing_ok=True)
     return outcome
+
+
+_RUNNING: set = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def _stop(worker: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM (the worker shuts its kernel down), then SIGKILL after ``grace`` seconds."""
+    if worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(grace)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+def stop_running_workers() -> None:
+    """Stop every notebook this process is executing (an interrupted run)."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for worker in running:
+        _stop(worker)
 
 
 def execute_locally(project: Project, job: Job, staging: Path, timeout: float, commit: str) -> dict:
@@ -224,10 +257,8 @@ def publish(project: Project, slug: str, entry: Path) -> dict:
 
 
 def _summary(record: dict) -> str:
-    claims = record["claims"]
-    held = sum(claim["passed"] for claim in claims)
     return (f"{record['seconds']:6.1f} s  {record['peak_memory_mb']:6.0f} MB  "
-            f"claims {held}/{len(claims)}  figures {len(record['figures'])}")
+            f"{summarize(record['claims'])}  figures {len(record['figures'])}")
 
 
 @contextmanager
@@ -267,6 +298,8 @@ def run(project: Project, slugs: list[str] | None = None, profile: str = "book",
         with lock:
             echo(f"[{tag:<7}] {job.slug:<{width}}  {text}".rstrip(), flush=True)
 
+    interrupted = threading.Event()
+
     def one(job: Job, executor) -> Result:
         entry = cache.entry_path(project, job.slug, job.key)
         if entry.exists() and not force:
@@ -280,6 +313,8 @@ def run(project: Project, slugs: list[str] | None = None, profile: str = "book",
         say("start", job, f"profile {job.profile}, #{next(counter)} of {len(planned)}")
         started = time.perf_counter()
         entry, error = _execute(project, job, timeout, commit, executor)
+        if error and interrupted.is_set():
+            return Result(job.slug, "failed", error="interrupted")
         if error:
             say("FAILED", job, f"after {time.perf_counter() - started:.1f} s: {error}")
             return Result(job.slug, "failed", error=error)
@@ -291,5 +326,13 @@ def run(project: Project, slugs: list[str] | None = None, profile: str = "book",
         # As locally, at most `jobs` notebooks are in flight (on a cluster: one per worker thread), so
         # notebooks never oversubscribe the workers; a notebook waiting for its configuration tasks
         # lends its thread to them (see cluster.py).
-        with ThreadPoolExecutor(max_workers=max(1, jobs or slots)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs or slots))
+        try:
             return list(pool.map(lambda job: one(job, executor), planned))
+        except KeyboardInterrupt:
+            interrupted.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_running_workers()
+            raise
+        finally:
+            pool.shutdown(wait=True)
