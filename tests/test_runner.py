@@ -249,3 +249,16 @@ def test_declared_parameter_ranges_are_checked_before_any_kernel_starts(notebook
 def test_values_inside_the_declared_ranges_pass():
     resolved = resolve_parameters(NOTEBOOKS / "2021-07-08-imp-reg-tf.py", "smoke", {"DATASET": "mnist", "SEED": 3})
     assert resolved["DATASET"] == "mnist" and resolved["SEED"] == 3
+
+
+def test_a_long_notebook_reports_which_cell_it_is_in(scratch_project, monkeypatch):
+    from offconvex.book import runner
+
+    monkeypatch.setattr(runner, "PROGRESS_AFTER_S", 0)
+    monkeypatch.setattr(runner, "PROGRESS_EVERY_S", {True: 0, False: 0})
+    body = 'from offconvex import book\nbook.start("slow", PROFILE, SEED)\n\n# %%\nx = 1\n\n# %%\ny = 2\n'
+    write(scratch_project, "slow", body)
+    lines = []
+    assert run(scratch_project, ["slow"], echo=lambda line, **k: lines.append(line))[0].ok
+    progress = [line for line in lines if line.startswith("[running] slow")]
+    assert progress and progress[-1].split("  ")[1].startswith("cell 5 of 5, ")  # 4 cells + papermill's

@@ -28,6 +28,20 @@ def source_cell(notebook: str, source, executed_index: int) -> str:
     return f"cell {index + 1} of {Path(notebook).parent.name}/{Path(notebook).name}{where}"
 
 
+def _report_progress() -> None:
+    """Print 'OFFCONVEX-PROGRESS k n' as papermill starts cell k of n (the runner shows long notebooks' progress)."""
+    from papermill.engines import NotebookExecutionManager
+
+    start = NotebookExecutionManager.cell_start
+
+    def cell_start(self, cell, cell_index=None, **kwargs):
+        if cell_index is not None:
+            print(f"OFFCONVEX-PROGRESS {cell_index + 1} {len(self.nb.cells)}", flush=True)
+        return start(self, cell, cell_index, **kwargs)
+
+    NotebookExecutionManager.cell_start = cell_start
+
+
 def _stop_on_sigterm() -> None:
     # The runner stops a worker with SIGTERM: leave through Python so that the kernel is shut down too.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -68,5 +82,6 @@ def execute(spec: dict) -> dict:
 
 if __name__ == "__main__":
     _stop_on_sigterm()
+    _report_progress()
     result = execute(json.loads(Path(sys.argv[1]).read_text()))
     print("OFFCONVEX-RESULT " + json.dumps(result))

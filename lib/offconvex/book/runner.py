@@ -91,11 +91,12 @@ def kernel_environment(settings: dict) -> dict:
 
 
 def execute_in_process(notebook: Path, staging: Path, parameters: dict, cwd: Path, timeout: float,
-                       env: dict) -> dict:
+                       env: dict, progress=None) -> dict:
     """Execute ``notebook`` into ``staging`` in a fresh ``_worker`` process; returns its outcome.
 
     The outcome is ``{"ok", "seconds", "peak_memory_mb", "error"}``; a fresh process per notebook is
     what makes the kernel's peak memory measurable. Shared by local runs and cluster tasks.
+    ``progress(cell, cells)`` is called as each cell starts.
     """
     spec = {"notebook": str(notebook), "staging": str(staging), "parameters": parameters, "cwd": str(cwd),
             "timeout": timeout}
@@ -104,14 +105,18 @@ def execute_in_process(notebook: Path, staging: Path, parameters: dict, cwd: Pat
     # Its own session: a Ctrl-C reaches the runner alone, which stops every worker (stop_running_workers),
     # and each worker shuts its kernel down; the same happens when only the runner is sent SIGINT.
     worker = subprocess.Popen([sys.executable, "-m", "offconvex.book._worker", str(spec_file)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     with _RUNNING_LOCK:
         _RUNNING.add(worker)
+    lines: list[str] = []
+    reader = threading.Thread(target=_read_worker, args=(worker.stdout, lines, progress), daemon=True)
+    reader.start()
     try:
-        stdout, stderr = worker.communicate(timeout=timeout + 60)
-        lines = [line for line in stdout.splitlines() if line.startswith("OFFCONVEX-RESULT ")]
-        outcome = json.loads(lines[-1].split(" ", 1)[1]) if lines else {
-            "ok": False, "error": f"worker crashed: {' '.join(stderr.split()[-40:])}"}
+        worker.wait(timeout=timeout + 60)
+        reader.join()
+        results = [line for line in lines if line.startswith("OFFCONVEX-RESULT ")]
+        outcome = json.loads(results[-1].split(" ", 1)[1]) if results else {
+            "ok": False, "error": f"worker crashed: {' '.join(' '.join(lines).split()[-40:])}"}
     except subprocess.TimeoutExpired:
         _stop(worker)
         outcome = {"ok": False, "error": f"timed out after {timeout:.0f} s (raise it with --timeout)"}
@@ -120,6 +125,16 @@ def execute_in_process(notebook: Path, staging: Path, parameters: dict, cwd: Pat
             _RUNNING.discard(worker)
         spec_file.unlink(missing_ok=True)
     return outcome
+
+
+def _read_worker(stream, lines: list, progress) -> None:
+    for line in stream:
+        if line.startswith("OFFCONVEX-PROGRESS "):
+            if progress is not None:
+                cell, cells = map(int, line.split()[1:3])
+                progress(cell, cells)
+        else:
+            lines.append(line.rstrip("\n"))
 
 
 _RUNNING: set = set()
@@ -145,10 +160,17 @@ def stop_running_workers() -> None:
         _stop(worker)
 
 
-def execute_locally(project: Project, job: Job, staging: Path, timeout: float, commit: str) -> dict:
+def execute_locally(project: Project, job: Job, staging: Path, timeout: float, commit: str,
+                    progress=None) -> dict:
     """The default executor: a worker process on this machine, writing straight into ``staging``."""
     env = kernel_environment(kernel_settings(staging / "figures", commit, project.root))
-    return execute_in_process(job.notebook, staging, job.parameters, project.notebooks, timeout, env)
+    return execute_in_process(job.notebook, staging, job.parameters, project.notebooks, timeout, env, progress)
+
+
+# A notebook still running after PROGRESS_AFTER_S says which cell it is in, every PROGRESS_EVERY_S seconds
+# on a terminal and every minute in a log (CI), so that long chapters are not silent.
+PROGRESS_AFTER_S = 20
+PROGRESS_EVERY_S = {True: 15, False: 60}
 
 
 def _show_parameters_as_a_table(path: Path, job: Job) -> None:
@@ -299,6 +321,7 @@ def run(project: Project, slugs: list[str] | None = None, profile: str = "book",
             echo(f"[{tag:<7}] {job.slug:<{width}}  {text}".rstrip(), flush=True)
 
     interrupted = threading.Event()
+    terminal = sys.stdout.isatty()
 
     def one(job: Job, executor) -> Result:
         entry = cache.entry_path(project, job.slug, job.key)
@@ -312,7 +335,19 @@ def run(project: Project, slugs: list[str] | None = None, profile: str = "book",
             shutil.rmtree(entry, ignore_errors=True)
         say("start", job, f"profile {job.profile}, #{next(counter)} of {len(planned)}")
         started = time.perf_counter()
-        entry, error = _execute(project, job, timeout, commit, executor)
+        shown = [started + PROGRESS_AFTER_S - PROGRESS_EVERY_S[terminal]]
+
+        def progress(cell: int, cells: int) -> None:
+            now = time.perf_counter()
+            if now - shown[0] >= PROGRESS_EVERY_S[terminal]:
+                shown[0] = now
+                say("running", job, f"cell {cell} of {cells}, {now - started:.0f} s")
+
+        if executor is execute_locally:
+            entry, error = _execute(project, job, timeout, commit,
+                                    lambda *args: execute_locally(*args, progress=progress))
+        else:
+            entry, error = _execute(project, job, timeout, commit, executor)
         if error and interrupted.is_set():
             return Result(job.slug, "failed", error="interrupted")
         if error:
