@@ -43,10 +43,10 @@
 PROFILE = "book"
 SEED = 0
 PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; see README)
-N_TRAIN = 1200  # digits used as the private training set; the other 597 are the clean test set
-N_PUBLIC = 2000  # public photo patches for the cross-dataset mode (at least N_TRAIN)
-AUXILIARY = 400  # attacker's own digits (test split) to train the learned similarity
-N_SEED_PUBLIC = 100  # public patches in the seed-search demo (fewer: cheaper to regenerate per seed)
+N_TRAIN = 1200  # digits used as the private training set; the other 597 are the clean test set [valid: 100..1697]
+N_PUBLIC = 2000  # public photo patches for the cross-dataset mode (at least N_TRAIN) [valid: 100..]
+AUXILIARY = 400  # attacker's own digits (test split) to train the learned similarity [valid: 10..]
+N_SEED_PUBLIC = 100  # public patches in the seed-search demo (fewer: cheaper to regenerate per seed) [valid: 10..]
 
 # %% tags=["hide-input"]
 import time

@@ -33,10 +33,10 @@
 PROFILE = "book"
 SEED = 0
 PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; see README)
-STEP_SIZE = 0.01  # Langevin step η for the switching-time experiment (time t = steps · η)
-TEMPERING_STEP = 0.05  # η at every level of the tempering chain
-MOVES_PER_SWAP = 10  # Langevin moves between two level proposals
-N_LEVELS = 6  # inverse temperatures geomspace(0.1, 1, N_LEVELS)
+STEP_SIZE = 0.01  # Langevin step η for the switching-time experiment (time t = steps · η) [valid: >0]
+TEMPERING_STEP = 0.05  # η at every level of the tempering chain [valid: >0]
+MOVES_PER_SWAP = 10  # Langevin moves between two level proposals [valid: 1..]
+N_LEVELS = 6  # inverse temperatures geomspace(0.1, 1, N_LEVELS) [valid: 2..]
 
 # %% tags=["hide-input"]
 import numpy as np

@@ -36,11 +36,11 @@
 PROFILE = "book"
 SEED = 0
 PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; see README)
-STEP_SCALE = 0.005  # ηβ for the distance experiment: keeps ULA's step-size bias near 2% per direction
-ORBIT_STEP_SCALE = 0.01  # ηβ for the long run along the orbit (dynamics only)
-ORBIT_BETA = 100.0  # large enough that the det sign should never flip (barrier ≈ 0.4 β)
-COUPLING_STEP = 0.001  # η for the coupled Brownian motions
-START_DISTANCE = 1.0  # initial distance of the coupled pair (geodesic on the unit sphere)
+STEP_SCALE = 0.005  # ηβ for the distance experiment: keeps ULA's step-size bias near 2% per direction [valid: >0]
+ORBIT_STEP_SCALE = 0.01  # ηβ for the long run along the orbit (dynamics only) [valid: >0]
+ORBIT_BETA = 100.0  # large enough that the det sign should never flip (barrier ≈ 0.4 β) [valid: >0]
+COUPLING_STEP = 0.001  # η for the coupled Brownian motions [valid: >0]
+START_DISTANCE = 1.0  # initial distance of the coupled pair (geodesic on the unit sphere) [valid: >0]
 
 # %% tags=["hide-input"]
 import numpy as np

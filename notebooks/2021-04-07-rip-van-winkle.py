@@ -42,7 +42,7 @@
 PROFILE = "book"
 SEED = 0
 PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; see README)
-DELTA = 0.01  # failure probability of the razor's bound (the post does not state it; 0.05 moves the 4th digit)
+DELTA = 0.01  # failure probability of the razor's bound (the post does not state it; 0.05 moves the 4th digit) [valid: >0]
 
 # %% tags=["hide-input"]
 import warnings

@@ -44,7 +44,7 @@
 PROFILE = "book"
 SEED = 0
 PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; see README)
-DATASET = "digits"  # Figure 5 data: "digits" (bundled, offline) or "mnist" / "fashion-mnist" (see below)
+DATASET = "digits"  # Figure 5 data: "digits" (bundled, offline) or "mnist" / "fashion-mnist" (see below) [valid: "digits" | "mnist" | "fashion-mnist"]
 DATA_FOLDER = "data/idx"  # where the official MNIST / Fashion-MNIST files are kept (MD5-checked)
 DOWNLOAD = False  # allow fetching them; the default book never touches the network
 

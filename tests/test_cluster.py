@@ -89,7 +89,7 @@ def test_cluster_run_publishes_what_a_local_run_publishes(scratch_project, sched
                  echo=lambda *a, **k: lines.append(a[0]))[0]
     assert remote.status == "executed", remote.error
     assert len(lines) == 2 and lines[0].startswith(f"[start  ] {SLUG}  profile smoke, #1 of 1")
-    assert lines[-1].startswith(f"[done   ] {SLUG}") and "claims 11/11" in lines[-1]
+    assert lines[-1].startswith(f"[done   ] {SLUG}") and "claims 11 of 11 reproduced, 0 not reproduced, 0 failing" in lines[-1]
     remote_files = published(scratch_project)
     assert remote_files.keys() == local_files.keys()
     assert json_files(remote_files) == local_data  # figure data and claims, number for number

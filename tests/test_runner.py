@@ -1,6 +1,11 @@
 """The runner: validation before anything runs, failure isolation, the content-keyed cache."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -111,12 +116,17 @@ def test_failure_is_isolated_reported_and_keeps_earlier_outputs(scratch_project)
     results = {r.slug: r for r in run(scratch_project, jobs=2, echo=lambda *a, **k: lines.append(a[0]))}
     assert results["good"].status == "executed" and results["bad"].status == "failed"
     assert "ValueError: deliberate failure for the test" in results["bad"].error
-    assert "cell" in results["bad"].error
+    # numbered as in the .py the user edits (papermill's injected cell not counted), with its line
+    bad_lines = scratch_project.notebook("bad").read_text().splitlines()
+    body_line = max(i for i, line in enumerate(bad_lines, 1) if line.startswith("# %%")) + 1
+    assert f"cell 2 of notebooks/bad.py (line {body_line}): ValueError" in results["bad"].error
     assert (scratch_project.failed / "bad.ipynb").exists()
     record = json.loads((scratch_project.runs / "good.json").read_text())
     assert record["claims"][0]["passed"] and record["figures"] == ["fig1-square"]
     assert record["peak_memory_mb"] > 10 and record["parameters"]["SCALE"] == 2.0
     assert any(line.startswith("[FAILED ] bad") for line in lines)
+    assert any(line.startswith("[done   ] good") and "claims 1 of 1 reproduced, 0 not reproduced, 0 failing"
+               in line for line in lines)
     # A later failing version of 'good' must not remove what was published before.
     published = (scratch_project.posts / "good.ipynb").read_bytes()
     write(scratch_project, "good", BAD.replace('"bad"', '"good"'))
@@ -172,3 +182,83 @@ def test_pruning_keeps_ensemble_members_apart_from_other_runs(scratch_project, m
     cache.prune(scratch_project, "toy", keep=runs[0])
     assert sorted(p.name for p in folder.iterdir()) == [".staging-abc", "member0", "member1", "member2", "run0", "run1"]
     assert all(m.exists() for m in members[:3])
+
+
+SLEEPER = """\
+import time
+from offconvex import book
+book.start("sleeper", PROFILE, SEED)
+time.sleep(120)
+"""
+
+
+def _kernels_of(folder: Path) -> list[int]:
+    """Live processes whose environment points their figures into ``folder`` (the notebook's kernel)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if str(folder).encode() in (proc / "environ").read_bytes() and proc.name != str(os.getpid()):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to find the kernel")
+def test_sigint_to_the_runner_alone_stops_its_kernels_and_publishes_nothing(scratch_project):
+    write(scratch_project, "sleeper", SLEEPER)
+    env = dict(os.environ, OFFCONVEX_ROOT=str(scratch_project.root))
+    runner = subprocess.Popen([sys.executable, "-m", "offconvex", "run", "sleeper"], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not _kernels_of(scratch_project.cache) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _kernels_of(scratch_project.cache), "the notebook never started"
+    time.sleep(3)  # inside time.sleep(120) by now
+    runner.send_signal(signal.SIGINT)  # the runner alone, not its process group
+    out, err = runner.communicate(timeout=30)
+    assert runner.returncode == 130, err
+    assert err.strip().splitlines()[-1].startswith("interrupted: the running notebooks were stopped")
+    assert "Traceback" not in err
+    deadline = time.monotonic() + 15
+    while _kernels_of(scratch_project.cache) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _kernels_of(scratch_project.cache), "a kernel outlived the interrupted runner"
+    assert not (scratch_project.posts / "sleeper.ipynb").exists()
+
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+@pytest.mark.parametrize("notebook, overrides, message", [
+    ("2021-03-01-beyond-log-concave-2", {"N_LEVELS": 0}, "parameter N_LEVELS of 2021-03-01-beyond-log-concave-2 "
+                                                         "must be >= 2, got 0"),
+    ("2020-11-11-instahide", {"N_TRAIN": 0}, "parameter N_TRAIN of 2020-11-11-instahide must be in 100..1697, got 0"),
+    ("2020-11-11-instahide", {"N_TRAIN": 100000}, "must be in 100..1697, got 100000"),
+    ("2021-03-12-beyond-log-concave-3", {"COUPLING_STEP": 0.0}, "parameter COUPLING_STEP of "
+                                                               "2021-03-12-beyond-log-concave-3 must be > 0, got 0.0"),
+    ("2021-03-25-beyond-ntk", {"SEED": -1}, "parameter SEED of 2021-03-25-beyond-ntk must be >= 0, got -1"),
+    ("2021-07-08-imp-reg-tf", {"DATASET": "cifar"}, "must be one of 'digits', 'mnist', 'fashion-mnist', got 'cifar'"),
+])
+def test_declared_parameter_ranges_are_checked_before_any_kernel_starts(notebook, overrides, message):
+    with pytest.raises(BookError) as error:
+        resolve_parameters(NOTEBOOKS / f"{notebook}.py", "book", overrides)
+    assert message in str(error.value)
+
+
+def test_values_inside_the_declared_ranges_pass():
+    resolved = resolve_parameters(NOTEBOOKS / "2021-07-08-imp-reg-tf.py", "smoke", {"DATASET": "mnist", "SEED": 3})
+    assert resolved["DATASET"] == "mnist" and resolved["SEED"] == 3
+
+
+def test_a_long_notebook_reports_which_cell_it_is_in(scratch_project, monkeypatch):
+    from offconvex.book import runner
+
+    monkeypatch.setattr(runner, "PROGRESS_AFTER_S", 0)
+    monkeypatch.setattr(runner, "PROGRESS_EVERY_S", {True: 0, False: 0})
+    body = 'from offconvex import book\nbook.start("slow", PROFILE, SEED)\n\n# %%\nx = 1\n\n# %%\ny = 2\n'
+    write(scratch_project, "slow", body)
+    lines = []
+    assert run(scratch_project, ["slow"], echo=lambda line, **k: lines.append(line))[0].ok
+    progress = [line for line in lines if line.startswith("[running] slow")]
+    assert progress and progress[-1].split("  ")[1].startswith("cell 5 of 5, ")  # 4 cells + papermill's

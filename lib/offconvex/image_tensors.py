@@ -147,8 +147,9 @@ def _fetch_checked(name: str, file: str, folder, download: bool):
     path = folder / file
     if not path.exists():
         if not download:
-            raise FileNotFoundError(f"{path} is missing: place the official {name} file there, or pass "
-                                    f"download=True (needs network access to {base})")
+            raise FileNotFoundError(f"{path.resolve()} is missing: place the official {name} file there, "
+                                    f"or allow the download with `-p DOWNLOAD True` (needs network access to "
+                                    f"{base}); a relative DATA_FOLDER is read from the notebooks/ folder")
         folder.mkdir(parents=True, exist_ok=True)
         try:
             urllib.request.urlretrieve(base + file, path)

@@ -23,6 +23,19 @@ def count_reproduced(claims: list[dict]) -> str:
     return f"{sum(entry['passed'] for entry in claims)} of {len(claims)} reproduced"
 
 
+def summarize(claims: list[dict]) -> str:
+    """'claims 10 of 14 reproduced, 4 not reproduced, 0 failing (+ 2 sanity checks)': one line per run."""
+    post = post_claims(claims)
+    count = {status: sum(c["status"] == status for c in post) for status in BADGES}
+    text = (f"claims {count['pass']} of {len(post)} reproduced, {count['not-reproduced']} not reproduced, "
+            f"{count['fail']} failing")
+    checks = [c for c in claims if c.get("sanity")]
+    if checks:
+        broken = sum(not c["passed"] for c in checks)
+        text += f" (+ {len(checks)} sanity checks{f', {broken} failing' if broken else ''})"
+    return text
+
+
 def badge(status: str) -> str:
     """'✅ reproduced', '⚠️ not reproduced', '❌ failing'."""
     label, mark = BADGES[status]

@@ -1,6 +1,7 @@
 """A notebook's parameters: read the defaults from its `parameters` cell, validate overrides."""
 
 import ast
+import re
 from pathlib import Path
 
 import jupytext
@@ -42,6 +43,40 @@ def parameter_comments(notebook: Path) -> dict:
     return comments
 
 
+# A parameter's valid values, declared at the end of its comment in the parameters cell:
+#   N_TRAIN = 1200  # training digits [valid: 100..1697]     (bounds inclusive, either may be left out)
+#   STEP = 0.01  # Langevin step [valid: >0]
+#   DATASET = "digits"  # ... [valid: "digits" | "mnist"]
+VALID = re.compile(r"\[valid: ([^\]]+)\]\s*$")
+BUILT_IN_RULES = {"SEED": "0..", "PERTURBATION": "0.."}
+
+
+def parameter_rules(notebook: Path) -> dict:
+    """``NAME -> rule`` of every parameter whose comment ends with ``[valid: RULE]`` (and SEED, PERTURBATION)."""
+    rules = dict(BUILT_IN_RULES)
+    for name, comment in parameter_comments(notebook).items():
+        if match := VALID.search(comment):
+            rules[name] = match.group(1).strip()
+    return rules
+
+
+def check_valid(name: str, value, rule: str, slug: str) -> None:
+    """Raise a one-line BookError when ``value`` breaks ``rule`` (see VALID)."""
+    if "|" in rule or rule.startswith(('"', "'")):
+        choices = [ast.literal_eval(choice.strip()) for choice in rule.split("|")]
+        ok, wanted = value in choices, "one of " + ", ".join(map(repr, choices))
+    elif rule.startswith(">"):
+        strict = not rule.startswith(">=")
+        bound = float(rule.lstrip(">="))
+        ok, wanted = (value > bound if strict else value >= bound), f"{rule[:2 - strict]} {bound:g}"
+    else:
+        low, _, high = rule.partition("..")
+        ok = (not low or value >= float(low)) and (not high or value <= float(high))
+        wanted = f"in {rule}" if low and high else (f">= {low}" if low else f"<= {high}")
+    if not ok:
+        raise BookError(f"parameter {name} of {slug} must be {wanted}, got {value!r}")
+
+
 def parse_value(text: str):
     """Read a command-line value as a Python literal (3, 1e-3, True, [1, 2]); anything else is a string."""
     lowered = text.strip().lower()
@@ -79,4 +114,7 @@ def resolve_parameters(notebook: Path, profile: str, overrides: dict) -> dict:
     resolved = dict(defaults, PROFILE=check_profile(profile))
     for name, value in overrides.items():
         resolved[name] = _coerce(name, defaults[name], value, slug)
+    for name, rule in parameter_rules(notebook).items():
+        if name in overrides:  # the defaults are the published run's
+            check_valid(name, resolved[name], rule, slug)
     return resolved

@@ -21,6 +21,7 @@ import nbformat
 
 from offconvex.book import cache
 from offconvex.book.chapters import BY_SLUG
+from offconvex.book.claims import summarize
 from offconvex.book.params import parameter_comments, resolve_parameters
 from offconvex.book.project import BookError, Project, check_profile
 from offconvex.book.provenance import git_commit, versions
@@ -90,32 +91,86 @@ def kernel_environment(settings: dict) -> dict:
 
 
 def execute_in_process(notebook: Path, staging: Path, parameters: dict, cwd: Path, timeout: float,
-                       env: dict) -> dict:
+                       env: dict, progress=None) -> dict:
     """Execute ``notebook`` into ``staging`` in a fresh ``_worker`` process; returns its outcome.
 
     The outcome is ``{"ok", "seconds", "peak_memory_mb", "error"}``; a fresh process per notebook is
     what makes the kernel's peak memory measurable. Shared by local runs and cluster tasks.
+    ``progress(cell, cells)`` is called as each cell starts.
     """
     spec = {"notebook": str(notebook), "staging": str(staging), "parameters": parameters, "cwd": str(cwd),
             "timeout": timeout}
     spec_file = staging / "spec.json"
     spec_file.write_text(json.dumps(spec))
+    # Its own session: a Ctrl-C reaches the runner alone, which stops every worker (stop_running_workers),
+    # and each worker shuts its kernel down; the same happens when only the runner is sent SIGINT.
+    worker = subprocess.Popen([sys.executable, "-m", "offconvex.book._worker", str(spec_file)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    with _RUNNING_LOCK:
+        _RUNNING.add(worker)
+    lines: list[str] = []
+    reader = threading.Thread(target=_read_worker, args=(worker.stdout, lines, progress), daemon=True)
+    reader.start()
     try:
-        done = subprocess.run([sys.executable, "-m", "offconvex.book._worker", str(spec_file)],
-                              env=env, capture_output=True, text=True, timeout=timeout + 60)
-        lines = [line for line in done.stdout.splitlines() if line.startswith("OFFCONVEX-RESULT ")]
-        outcome = json.loads(lines[-1].split(" ", 1)[1]) if lines else {
-            "ok": False, "error": f"worker crashed: {' '.join(done.stderr.split()[-40:])}"}
+        worker.wait(timeout=timeout + 60)
+        reader.join()
+        results = [line for line in lines if line.startswith("OFFCONVEX-RESULT ")]
+        outcome = json.loads(results[-1].split(" ", 1)[1]) if results else {
+            "ok": False, "error": f"worker crashed: {' '.join(' '.join(lines).split()[-40:])}"}
     except subprocess.TimeoutExpired:
+        _stop(worker)
         outcome = {"ok": False, "error": f"timed out after {timeout:.0f} s (raise it with --timeout)"}
-    spec_file.unlink()
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(worker)
+        spec_file.unlink(missing_ok=True)
     return outcome
 
 
-def execute_locally(project: Project, job: Job, staging: Path, timeout: float, commit: str) -> dict:
+def _read_worker(stream, lines: list, progress) -> None:
+    for line in stream:
+        if line.startswith("OFFCONVEX-PROGRESS "):
+            if progress is not None:
+                cell, cells = map(int, line.split()[1:3])
+                progress(cell, cells)
+        else:
+            lines.append(line.rstrip("\n"))
+
+
+_RUNNING: set = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def _stop(worker: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM (the worker shuts its kernel down), then SIGKILL after ``grace`` seconds."""
+    if worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(grace)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+def stop_running_workers() -> None:
+    """Stop every notebook this process is executing (an interrupted run)."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for worker in running:
+        _stop(worker)
+
+
+def execute_locally(project: Project, job: Job, staging: Path, timeout: float, commit: str,
+                    progress=None) -> dict:
     """The default executor: a worker process on this machine, writing straight into ``staging``."""
     env = kernel_environment(kernel_settings(staging / "figures", commit, project.root))
-    return execute_in_process(job.notebook, staging, job.parameters, project.notebooks, timeout, env)
+    return execute_in_process(job.notebook, staging, job.parameters, project.notebooks, timeout, env, progress)
+
+
+# A notebook still running after PROGRESS_AFTER_S says which cell it is in, every PROGRESS_EVERY_S seconds
+# on a terminal and every minute in a log (CI), so that long chapters are not silent.
+PROGRESS_AFTER_S = 20
+PROGRESS_EVERY_S = {True: 15, False: 60}
 
 
 def _show_parameters_as_a_table(path: Path, job: Job) -> None:
@@ -224,10 +279,8 @@ def publish(project: Project, slug: str, entry: Path) -> dict:
 
 
 def _summary(record: dict) -> str:
-    claims = record["claims"]
-    held = sum(claim["passed"] for claim in claims)
     return (f"{record['seconds']:6.1f} s  {record['peak_memory_mb']:6.0f} MB  "
-            f"claims {held}/{len(claims)}  figures {len(record['figures'])}")
+            f"{summarize(record['claims'])}  figures {len(record['figures'])}")
 
 
 @contextmanager
@@ -267,6 +320,9 @@ def run(project: Project, slugs: list[str] | None = None, profile: str = "book",
         with lock:
             echo(f"[{tag:<7}] {job.slug:<{width}}  {text}".rstrip(), flush=True)
 
+    interrupted = threading.Event()
+    terminal = sys.stdout.isatty()
+
     def one(job: Job, executor) -> Result:
         entry = cache.entry_path(project, job.slug, job.key)
         if entry.exists() and not force:
@@ -279,7 +335,21 @@ def run(project: Project, slugs: list[str] | None = None, profile: str = "book",
             shutil.rmtree(entry, ignore_errors=True)
         say("start", job, f"profile {job.profile}, #{next(counter)} of {len(planned)}")
         started = time.perf_counter()
-        entry, error = _execute(project, job, timeout, commit, executor)
+        shown = [started + PROGRESS_AFTER_S - PROGRESS_EVERY_S[terminal]]
+
+        def progress(cell: int, cells: int) -> None:
+            now = time.perf_counter()
+            if now - shown[0] >= PROGRESS_EVERY_S[terminal]:
+                shown[0] = now
+                say("running", job, f"cell {cell} of {cells}, {now - started:.0f} s")
+
+        if executor is execute_locally:
+            entry, error = _execute(project, job, timeout, commit,
+                                    lambda *args: execute_locally(*args, progress=progress))
+        else:
+            entry, error = _execute(project, job, timeout, commit, executor)
+        if error and interrupted.is_set():
+            return Result(job.slug, "failed", error="interrupted")
         if error:
             say("FAILED", job, f"after {time.perf_counter() - started:.1f} s: {error}")
             return Result(job.slug, "failed", error=error)
@@ -291,5 +361,13 @@ def run(project: Project, slugs: list[str] | None = None, profile: str = "book",
         # As locally, at most `jobs` notebooks are in flight (on a cluster: one per worker thread), so
         # notebooks never oversubscribe the workers; a notebook waiting for its configuration tasks
         # lends its thread to them (see cluster.py).
-        with ThreadPoolExecutor(max_workers=max(1, jobs or slots)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs or slots))
+        try:
             return list(pool.map(lambda job: one(job, executor), planned))
+        except KeyboardInterrupt:
+            interrupted.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_running_workers()
+            raise
+        finally:
+            pool.shutdown(wait=True)
