@@ -74,7 +74,7 @@ def test_idx_reader_and_checksum_errors(tmp_path, monkeypatch):
     images = np.arange(2 * 28 * 28).reshape(2, 28, 28) % 256
     _write_idx(tmp_path / "a.gz", images)
     np.testing.assert_array_equal(it._read_idx(tmp_path / "a.gz"), images)
-    with pytest.raises(FileNotFoundError, match="download=True"):
+    with pytest.raises(FileNotFoundError, match="-p DOWNLOAD True"):
         it.binary_idx_dataset("mnist", tmp_path / "empty")
     with pytest.raises(ValueError, match="unknown data set"):
         it.binary_idx_dataset("cifar", tmp_path)

@@ -140,6 +140,16 @@ figure.offconvex-animation .anim-buttons button { width: 10%; min-width: 28px; }
 figure.offconvex-animation .anim-state { max-width: 100%; }
 figure.offconvex-animation .animation { max-width: 100%; overflow-x: auto; }
 div.cell_output .output.text_html { overflow-x: auto; }
+/* Printed results are text, not code: they wrap within the column instead of scrolling sideways. */
+div.cell_output pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+/* On a phone a claims table becomes a list of cards: status, claim, numbers one under the other. */
+@media (max-width: 600px) {
+  table.offconvex-claims, table.offconvex-claims caption, table.offconvex-claims tbody,
+  table.offconvex-claims tr, table.offconvex-claims td { display: block; width: auto; min-width: 0; }
+  table.offconvex-claims thead { display: none; }
+  table.offconvex-claims tr { border: 1px solid var(--pst-color-border); margin-bottom: 0.6em; }
+  table.offconvex-claims td { border: none; }
+}
 /* The sidebar has the search field on wide screens: the theme's header bar would show a second one. */
 @media (min-width: 960px) { #pst-header { display: none; } :root { --pst-header-height: 0px; } }
 """
@@ -169,6 +179,17 @@ def _write_site_assets(app, exception) -> None:
         static = Path(app.outdir) / "_static"
         (static / "offconvex.css").write_text(SITE_CSS)
         (static / "offconvex.js").write_text(SITE_JS)
+        for page in Path(app.outdir).rglob("*.html"):
+            _drop_citation_list_role(page)
+
+
+def _drop_citation_list_role(page: Path) -> None:
+    # docutils marks the bibliography role="list" while its entries hold back-reference links, which
+    # assistive technology then cannot read as a list (axe: aria-required-children, critical). Without
+    # the role it is read as what it is: a sequence of bibliography entries.
+    text = page.read_text()
+    if 'role="list"' in text and "citation-list" in text:
+        page.write_text(text.replace('<div role="list" class="citation-list">', '<div class="citation-list">'))
 
 
 def setup(app):
