@@ -193,10 +193,11 @@ def describe_ratio(ratio: float) -> str:
 # --- images: a pixel envelope ---------------------------------------------------------------------
 # Where rounding moves a curve, an RMS against one image says little (a jump that comes 50 steps later
 # repaints a whole band). The ensemble's images instead give, per pixel, the darkest and lightest value any
-# member drew there, widened by one pixel each way (a sub-pixel shift re-antialiases a line's edge); a new
-# image is accepted when no more than a measured number of its pixels leave that envelope.
+# member drew there, widened by 1/100 inch each way, one pixel as the page shows it (a sub-pixel shift
+# re-antialiases a line's edge); a new image is accepted when no more than a measured number of its pixels
+# leave that envelope.
 PIXEL_SLACK = 32  # grey levels (of 255) a pixel may lie beyond the envelope before it counts as outside
-ENVELOPE_RADIUS = 1  # pixels
+ENVELOPE_RADIUS = 2  # pixels of the saved image: 1/100 in at the style's 200 dpi
 
 
 def image_envelope(images: list[np.ndarray], radius: int = ENVELOPE_RADIUS) -> tuple[np.ndarray, np.ndarray]:
