@@ -3,13 +3,13 @@
 regression and report live in submodules."""
 
 from offconvex.book.notebook import (
-           by_profile,
-           claim,
-           claims_table,
-           sanity_check,
-           save_figure,
-           show_animation,
-           start,
+    by_profile,
+    claim,
+    claims_table,
+    sanity_check,
+    save_figure,
+    show_animation,
+    start,
 )
 from offconvex.book.project import PROFILES, BookError, Project
 from offconvex.book.style import figure

@@ -16,7 +16,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from offconvex.book.claims import BADGES, claims_html, count_reproduced
+from offconvex.book.claims import BADGES, claims_html, count_reproduced, post_claims
 from offconvex.book.offline_math import CDN_FONT_AWESOME
 from offconvex.book.project import Project, check_profile
 from offconvex.book.provenance import git_commit
@@ -252,7 +252,7 @@ def claims_table() -> None:
     """Show the post's claims and, apart, the sanity checks, each with a status badge and the numbers it
     was judged on (the chapter's last cell)."""
     session = _current()
-    claims = [entry for entry in session.claims if not entry.get("sanity")]
+    claims = post_claims(session.claims)
     checks = [entry for entry in session.claims if entry.get("sanity")]
     where = f"profile {session.profile}, seed {session.seed}"
     parts = [claims_html(claims, f"Claims of the post: {count_reproduced(claims)} ({where})")]

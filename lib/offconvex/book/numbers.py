@@ -13,7 +13,7 @@ SHOWN_ITEMS = 8  # of a list: the rest is elided
 
 def format_number(value, significant: int = SIGNIFICANT) -> str:
     """``value`` with ``significant`` digits: 0.002855, 34.9, 53, 1.2e-07, nan, inf; ints and bools as is."""
-    if isinstance(value, bool) or isinstance(value, int):
+    if isinstance(value, int):  # bools too
         return str(value)
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
