@@ -1,10 +1,13 @@
 """Every chapter notebook: executes in the smoke and book profiles, and its book-profile figures and
-claims match tests/baselines (DESIGN §3). The site then builds with warnings as errors."""
+claims match tests/baselines (DESIGN §3; a rare rounding event is retested by the 2-of-3 rule, as
+`python -m offconvex check` does). The site then builds with warnings as errors."""
+
+import warnings
 
 import pytest
 from offconvex.book.chapters import CHAPTERS
 from offconvex.book.project import Project
-from offconvex.book.regress import check_slug
+from offconvex.book.regress import judge_slug
 from offconvex.book.runner import run
 from offconvex.book.site import build_site, write_pages
 
@@ -31,8 +34,10 @@ def test_smoke_profile_executes(smoke_run, slug):
 @pytest.mark.parametrize("slug", SLUGS)
 def test_book_profile_matches_baselines(book_run, slug):
     assert book_run[slug].ok, book_run[slug].error
-    problems = check_slug(PROJECT, slug)
-    assert not problems, f"{slug} regressed:\n  " + "\n  ".join(problems)
+    verdict = judge_slug(PROJECT, slug)
+    assert verdict.accepted, f"{slug} regressed:\n" + "\n".join(verdict.lines())
+    if verdict.problems:  # accepted by its retests: say so in the test summary
+        warnings.warn("\n".join(verdict.lines()), stacklevel=1)
 
 
 def test_site_builds_with_warnings_as_errors(book_run, site_builds):

@@ -240,3 +240,72 @@ def test_a_missing_or_corrupt_envelope_image_says_what_to_do(tmp_path):
     (tmp_path / "fig1.high.png").write_bytes(b"not a png")
     with pytest.raises(BookError, match=r"corrupt image .*fig1.low.png .*regenerate it with `make baselines`"):
         compare_envelope(tmp_path, "fig1", tmp_path / "new.png", 0, tmp_path / "diff")
+
+
+def test_the_two_of_three_rule_and_what_check_prints():
+    from offconvex.book.regress import Verdict, accepted_by_two_of_three
+
+    assert accepted_by_two_of_three([True])
+    assert accepted_by_two_of_three([False, True, True])
+    assert not accepted_by_two_of_three([False, False])
+    assert not accepted_by_two_of_three([False, True, False])
+    rare = Verdict("x", ["array y[3]: 2.0 vs baseline 1.0, 9x the ensemble's spread"], [(1001, []), (1002, [])])
+    assert rare.accepted and rare.lines()[0].startswith("ok   x: the published run lies outside the ensemble")
+    assert rare.lines()[-1] == "     retest PERTURBATION=1002: inside the ensemble"
+    change = Verdict("x", ["array y[3]: 2.0 vs baseline 1.0"], [(1001, ["array y[3]: 2.1 vs baseline 1.0"])])
+    assert not change.accepted and change.lines()[0] == "FAIL x"
+    assert change.lines()[-1] == "     retest PERTURBATION=1001: outside too: array y[3]: 2.1 vs baseline 1.0"
+
+
+def _member_folder(folder, values):
+    folder.mkdir(parents=True)
+    record = dict(figure(list(values)), id="fig1")
+    (folder / "fig1.json").write_text(json.dumps(record))
+    _png(folder / "fig1.notext.png", 1.0)
+    return folder
+
+
+def test_the_retest_study_counts_single_and_two_of_three_false_alarms(tmp_path):
+    from offconvex.book.regress import retest_study
+
+    wobble = [1e-9, -2e-9, 1.5e-9, -1e-9, 2e-9, -1.5e-9, 0.5e-9, -0.5e-9]
+    reference = _member_folder(tmp_path / "ref", [1.0, 2.0])
+    members = [_member_folder(tmp_path / str(i), [1.0 + w, 2.0 - w]) for i, w in enumerate(wobble)]
+    quiet = retest_study(reference, members, ["fig1"], margin=6.0)
+    assert quiet == {"triples": 8, "runs": 24, "runs_rejected": 0, "triples_rejected": 0}
+    # one rare member (a jump 1000x the others' wobble): rejected whenever it is held out, never twice
+    rare = members[:3] + [_member_folder(tmp_path / "rare", [1.0 + 1e-6, 2.0])] + members[4:]
+    one = retest_study(reference, rare, ["fig1"], margin=6.0)
+    assert one["runs_rejected"] == 3 and one["triples_rejected"] == 0
+    # two rare members next to each other: rejected is the triple whose published run is one of them and
+    # whose retests hold the other (3, 4, 5); (2, 3, 4) is accepted, its published run being inside
+    two = rare[:4] + [_member_folder(tmp_path / "rare2", [1.0 - 1e-6, 2.0])] + rare[5:]
+    assert retest_study(reference, two, ["fig1"], margin=6.0)["triples_rejected"] == 1
+    assert retest_study(reference, members[:4], ["fig1"], margin=6.0)["triples"] == 0  # too few to judge
+
+
+def test_a_rare_event_in_the_published_run_is_retested_and_a_real_change_is_not_excused(scratch_project):
+    from conftest import toy_notebook
+    from offconvex.book.regress import judge_slug, update_baselines
+    from offconvex.book.runner import run
+
+    body = ('import numpy as np\nimport matplotlib.pyplot as plt\nfrom offconvex import book\n'
+            'from offconvex.random import rng\n'
+            'book.start("toy", PROFILE, SEED, perturbation=PERTURBATION)\nfig, ax = plt.subplots()\n'
+            'y = np.array([1.0, SCALE]) + rng(SEED, "noise").normal(size=2)\n'
+            'y[0] += RARE * (PERTURBATION == 0)  # an event only the published run shows\nax.plot(y)\n'
+            'book.save_figure(fig, "fig1", data={"y": y}, caption="A line.")\n')
+    quiet = lambda *a, **k: None  # noqa: E731
+    parameters = 'PROFILE = "book"\nSEED = 0\nPERTURBATION = 0\nSCALE = 2.0\nRARE = {}\n'
+    scratch_project.notebook("toy").write_text(toy_notebook(body, parameters.format(0.0)))
+    assert update_baselines(scratch_project, ["toy"], 1, members=2, echo=quiet) == 0
+    scratch_project.notebook("toy").write_text(toy_notebook(body, parameters.format(1e-6)))
+    assert run(scratch_project, ["toy"], "book", echo=quiet)[0].ok
+    verdict = judge_slug(scratch_project, "toy", echo=quiet)
+    assert verdict.problems and verdict.accepted and [p for p, _ in verdict.retests] == [1001, 1002]
+    assert not judge_slug(scratch_project, "toy", retest=False, echo=quiet).accepted
+    changed = toy_notebook(body.replace("[1.0, SCALE]", "[1.0 + 1e-6, SCALE]"), parameters.format(0.0))
+    scratch_project.notebook("toy").write_text(changed)
+    assert run(scratch_project, ["toy"], "book", echo=quiet)[0].ok
+    verdict = judge_slug(scratch_project, "toy", echo=quiet)
+    assert not verdict.accepted and len(verdict.retests) == 1 and verdict.retests[0][1]
