@@ -195,8 +195,12 @@ def test_report_shows_what_each_rounding_ensemble_measured(scratch_project):
         "figures": {"fig1": {"held_out_margin": [0.5, 7.5, 0.0], "features_moved": 2, "features": 3}},
         "claims": {"held_out_margin": [1.0, 0.0, 2.0], "rounding_sensitive": ["a claim at its threshold"]}}))
     lines = _ensemble_section(scratch_project, {"toy": {}, "other": {}})
-    assert "| toy | 3 | 2 of 3 | 7.5 | 1 of 3 | 6 |" in lines
-    assert "| other | no ensemble baseline | | | | |" in lines
+    assert "| toy | 3 | 2 of 3 | 7.5 | 1 of 3 | not measured | not measured | 6 |" in lines
+    assert "| other | no ensemble baseline | | | | | | |" in lines
+    summary = json.loads((folder / "ensemble.json").read_text())
+    summary["retests"] = {"triples": 3, "runs": 9, "runs_rejected": 2, "triples_rejected": 0}
+    (folder / "ensemble.json").write_text(json.dumps(summary))
+    assert "| toy | 3 | 2 of 3 | 7.5 | 1 of 3 | 2 of 9 | 0 of 3 | 6 |" in _ensemble_section(scratch_project, {"toy": {}})
     assert "- **toy**: a claim at its threshold" in lines
     (folder / "ensemble.json").write_text("{not json")
     from offconvex.book.project import BookError
