@@ -844,8 +844,8 @@ Markdown(
 # %% [markdown]
 # Read together with section 2, the picture is this. In $k$ both samplers are polynomial here:
 # plain Langevin's exact time is exactly the random walk's $k(k-1)/2$ hops, and tempering's exponent
-# sits at or a little below that, so its hot excursions mostly carry a chain one or two modes along
-# and only rarely scatter it across the line. What separates them is the cost of a hop, which for
+# is at or a little below that, far from the value 1 of uniform scattering: with this ladder a hot
+# excursion carries a chain over a few modes, not across the whole line. What separates them is the cost of a hop, which for
 # plain Langevin grows like $e^{r^2/2}$ with the separation (section 2) and for tempering is set by the
 # flattened barrier at the hottest level. The theorem's $\mathrm{poly}(k)$ comes from the weight
 # $1/k$ of the smallest mode and from a ladder and a hottest temperature chosen for the modes' spread;
