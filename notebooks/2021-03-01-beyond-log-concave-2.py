@@ -40,7 +40,7 @@ N_LEVELS = 6  # inverse temperatures geomspace(0.1, 1, N_LEVELS) [valid: 2..]
 
 # %% tags=["hide-input"]
 import numpy as np
-from offconvex import book, langevin, mixtures, tempering
+from offconvex import book, langevin, mixtures, scaling, tempering
 from offconvex.plots import sampling as plots
 from offconvex.random import rng
 
@@ -74,6 +74,13 @@ N_PARTITION_STEPS = book.by_profile(
     PROFILE, smoke=200, book=1000, paper=5000
 )
 BETAS = np.geomspace(0.1, 1.0, N_LEVELS)
+# Section 6: numbers of modes on a line, and chains per number.
+LINE_MODES = np.array(
+    book.by_profile(
+        PROFILE, smoke=[2, 3], book=[2, 3, 4], paper=[2, 3, 4, 5, 6, 8]
+    )
+)
+N_LINE_CHAINS = book.by_profile(PROFILE, smoke=20, book=100, paper=1000)
 
 # %% [markdown]
 # ## 1. Langevin stays in the mode it started in
@@ -671,6 +678,185 @@ book.save_figure(
 )
 
 # %% [markdown]
+# ## 6. How the time grows with the number of modes
+#
+# The theorem's promise is a running time polynomial in the number of modes $k$ (and in $d$). To see
+# how the time grows, put $k$ equal-weight unit Gaussians on a line, neighbours $2r = 8$ apart, and
+# measure the mean time for a tempering chain started in the leftmost mode at $\beta = 1$ to be found
+# at $\beta = 1$ at or beyond the rightmost mode's centre (the same ladder, steps and exact $Z_i$ as
+# above). Two mechanisms bracket the answer. If each visit to the hot levels scattered a chain
+# uniformly over the modes, the wait would be geometric with success probability $1/k$: $T \propto k$.
+# If a hot excursion only ever moved a chain to a neighbouring mode, the chain would do a random walk
+# on $k$ sites, whose mean time from one end to the other is $k(k-1)/2$ hops. Plain Langevin is of
+# the second kind, with one hop costing the $e^{r^2/2}$ of section 2; its mean time for the same trip
+# is again the exact one-dimensional integral, and no simulation is needed for it.
+#
+# What we check, fixed before the run: (i) the exponent $\alpha$ of a power law $T \propto k^\alpha$
+# fitted to tempering's times lies between the two mechanisms' exponents, $1$ and the least-squares
+# exponent of $k(k-1)/2$ over the same $k$ (2.58 for $k = 2, 3, 4$), each widened by two bootstrap
+# standard errors of $\alpha$ (chains resampled; a pilot with another seed over $k = 2, \dots, 5$,
+# counting arrival already past the last barrier, gave $\alpha = 2.30 \pm 0.13$); (ii) at every $k$
+# tempering is at least ten times faster than plain Langevin's exact mean time. The random-walk law
+# for plain Langevin is a property of the integral,
+# recorded as a sanity check.
+
+# %%
+LINE_HALF_SEPARATION = 4.0
+line_times, line_exact = [], []
+for k in LINE_MODES:
+    modes = mixtures.modes_on_a_line(int(k), LINE_HALF_SEPARATION)
+    modes_potential = mixtures.potential_value_and_grad(modes)
+    first, last = modes.means[0, 0], modes.means[-1, 0]
+    line_grid = np.linspace(first - 40, last + 40, 20001)
+    line_log_z = tempering.log_partition_on_grid(
+        -mixtures.log_density(modes, line_grid[:, None]),
+        BETAS,
+        line_grid[1] - line_grid[0],
+    )
+    line_noise = rng(SEED, f"modes-{k}")
+    sweeps = tempering.target_hitting_sweeps(
+        tempering.init(
+            np.full((N_LINE_CHAINS, 1), first),
+            N_LEVELS - 1,
+            modes_potential,
+        ),
+        lambda s, p=modes_potential, z=line_log_z, g=line_noise: (
+            tempering.sweep(
+                s, p, BETAS, z, TEMPERING_STEP, MOVES_PER_SWAP, g
+            )
+        ),
+        lambda x, last=last: x[:, 0] >= last,
+        N_LEVELS - 1,
+        max_sweeps=10**6,
+    )
+    assert np.all(np.isfinite(sweeps)), "raise max_sweeps"
+    line_times.append(sweep_time * sweeps)
+    line_exact.append(
+        langevin.mean_hitting_time_1d(
+            mixtures.potential_1d(modes), first, last, lower=first - 15
+        )
+    )
+line_exact = np.array(line_exact)
+line_mean = np.array([t.mean() for t in line_times])
+# Chains resampled within each k: bootstrap means, and the fit on each.
+boot_means = scaling.bootstrap(
+    line_times,
+    lambda samples: [t.mean() for t in samples],
+    500,
+    rng(SEED, "modes-bootstrap"),
+)
+line_alpha, line_log_c = scaling.power_law_fit(LINE_MODES, line_mean)
+line_boot = np.array(
+    [scaling.power_law_fit(LINE_MODES, means) for means in boot_means]
+)
+alpha_se = line_boot[:, 0].std()
+mean_interval = np.percentile(boot_means, [2.5, 97.5], axis=0)
+hop_law = LINE_MODES * (LINE_MODES - 1) / 2
+neighbour_alpha = scaling.power_law_fit(LINE_MODES, hop_law)[0]
+langevin_alpha = scaling.power_law_fit(LINE_MODES, line_exact)[0]
+
+# %%
+fig, ax = book.figure(height=3.2, width=5.5)
+fit_k = np.linspace(LINE_MODES[0], LINE_MODES[-1], 50)
+plots.scaling_fit(
+    ax,
+    LINE_MODES,
+    line_mean,
+    mean_interval,
+    fit_k,
+    np.exp(line_log_c) * fit_k**line_alpha,
+    scaling.power_law_band(fit_k, line_boot),
+    f"tempering (measured), fit k^{line_alpha:.2f}",
+)
+ax.plot(
+    LINE_MODES,
+    line_exact,
+    "s--",
+    color="tab:red",
+    label="Langevin (exact integral) = T₂·k(k-1)/2",
+)
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="number of modes k",
+    ylabel="mean time to reach the last mode",
+    xticks=LINE_MODES,
+    xticklabels=[str(k) for k in LINE_MODES],
+)
+ax.minorticks_off()
+ax.legend(loc="center right")
+book.save_figure(
+    fig,
+    "fig9-modes-scaling",
+    data={
+        "modes": LINE_MODES,
+        "tempering": line_mean,
+        "tempering_interval": mean_interval,
+        "langevin_exact": line_exact,
+        "alpha": line_alpha,
+    },
+    caption=f"k equal modes on a line, 2r = {2 * LINE_HALF_SEPARATION:g} "
+    "apart: mean time from the first mode to the last at β = 1, for "
+    f"simulated tempering ({N_LINE_CHAINS} chains, 95% bootstrap "
+    "intervals; line and band: fitted power law) and for plain Langevin "
+    "(exact one-dimensional integral).",
+)
+
+# %%
+book.sanity_check(
+    "Plain Langevin's exact time from the first to the last of k modes "
+    "is k(k-1)/2 times the two-mode time, within 1% (random walk on the "
+    "modes)",
+    bool(np.all(np.abs(line_exact / line_exact[0] / hop_law - 1) < 0.01)),
+    ratio=line_exact / line_exact[0],
+    random_walk=hop_law,
+)
+book.claim(
+    "Tempering's time grows polynomially in k: the fitted exponent lies "
+    "between 1 (uniform scattering) and the nearest-neighbour exponent "
+    "of k(k-1)/2, within two bootstrap standard errors",
+    bool(
+        1 - 2 * alpha_se <= line_alpha <= neighbour_alpha + 2 * alpha_se
+    ),
+    alpha=line_alpha,
+    alpha_se=alpha_se,
+    neighbour_alpha=neighbour_alpha,
+    langevin_alpha=langevin_alpha,
+)
+book.claim(
+    "At every k tempering reaches the last mode at least 10 times sooner "
+    "than plain Langevin (exact mean time)",
+    bool(np.all(line_exact / line_mean >= 10)),
+    speedup=line_exact / line_mean,
+)
+
+# %% tags=["remove-input"]
+Markdown(
+    f"Measured: tempering's exponent is α = {line_alpha:.2f} ± "
+    f"{alpha_se:.2f} (bootstrap standard error) over k = "
+    f"{', '.join(str(k) for k in LINE_MODES)}; the nearest-neighbour "
+    f"law k(k-1)/2 has exponent {neighbour_alpha:.2f}, and tempering "
+    "is faster than plain Langevin by a factor "
+    f"{(line_exact / line_mean).min():.0f} to "
+    f"{(line_exact / line_mean).max():.0f}."
+)
+
+# %% [markdown]
+# Read together with section 2, the picture is this. In $k$ both samplers are polynomial here:
+# plain Langevin's exact time is exactly the random walk's $k(k-1)/2$ hops, and tempering's exponent
+# is at or a little below that, far from the value 1 of uniform scattering: with this ladder a hot
+# excursion carries a chain over a few modes, not across the whole line. What separates them is the cost of a hop, which for
+# plain Langevin grows like $e^{r^2/2}$ with the separation (section 2) and for tempering is set by the
+# flattened barrier at the hottest level. The theorem's $\mathrm{poly}(k)$ comes from the weight
+# $1/k$ of the smallest mode and from a ladder and a hottest temperature chosen for the modes' spread;
+# with a fixed ladder and modes spread over a growing interval, as here, the transport along the line
+# sets the exponent. Four values of $k$ cannot tell a power law from other slow growth; what they do
+# show is that tempering's time at these $k$ grows no faster than the random walk's and stays an order
+# of magnitude below plain Langevin's. The dimension $d$ is not scanned: in this family the extra
+# coordinates are independent Gaussians, and what $d$ changes is the overlap of neighbouring levels,
+# i.e. how many levels the ladder needs.
+
+# %% [markdown]
 # ## What differs from the post
 #
 # The post shows animations and states theorems; it reports no numbers. The switching-time experiment
@@ -679,7 +865,9 @@ book.save_figure(
 # sizes and the particle estimator of the partition functions are our choices (the paper estimates $Z_i$
 # with the tempering chain itself on the levels already built). The proof device of the post's last
 # figure, a high-probability path through the hottest level, is visible in the level trace: mode changes
-# happen while the chain is hot.
+# happen while the chain is hot. The scaling in the number of modes (section 6) is measured with a
+# fixed six-level ladder and modes on a line, at $k \le 4$ on this page; the theorem's ladder grows
+# with $d$ and $\log(1/w_{\min})$, and its polynomial degrees are not the exponent measured here.
 
 # %% tags=["remove-input"]
 book.claims_table()

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 from offconvex import factorization_posterior as fp
+from offconvex import langevin
 from offconvex.random import rng
 from torch.func import hessian
 
@@ -45,3 +46,38 @@ def test_bad_shapes_are_named():
         fp.planted_factor([1.0, 1.0, 1.0, 1.0], 3, rng(0, "init"))
     with pytest.raises(ValueError, match=r"\(2, 2\)"):
         fp.orientation(np.zeros((2, 2)), X0)
+
+
+def test_orbit_relaxation_rate_is_the_so_k_gap_and_needs_equal_singular_values():
+    isotropic = fp.planted_factor([0.5, 0.5, 0.5], 4, rng(0, "init"))
+    assert fp.orbit_relaxation_rate(isotropic) == pytest.approx(2 / (2 * 0.25))
+    # k = 2 agrees with the angle diffusion: E[cos θ_t] = exp(-t D / 2) with D = 2/‖X₀‖².
+    two = fp.planted_factor([1.5, 1.5], 3, rng(0, "init"))
+    assert fp.orbit_relaxation_rate(two) == pytest.approx(fp.diffusion_on_orbit(two) / 2)
+    with pytest.raises(ValueError, match="equal singular values"):
+        fp.orbit_relaxation_rate(X0)
+
+
+def test_pooled_rotation_correlation_of_a_known_angle_path():
+    # Angles θ_t = ω t: tr(R_sᵀ R_{s+τ})/2 = cos(ω τ) at every start s and chain.
+    times = np.arange(20) * 0.1
+    rotations = np.stack([np.stack([rotation(0.3 * t), rotation(-0.3 * t)]) for t in times])
+    correlation = fp.pooled_rotation_correlation(rotations, 5)
+    assert correlation.shape == (6, 2)
+    np.testing.assert_allclose(correlation, np.cos(0.3 * 0.1 * np.arange(6))[:, None] * np.ones(2))
+    np.testing.assert_allclose(fp.normalized_trace(rotations[3]), np.cos(0.3 * times[3]))
+    with pytest.raises(ValueError, match="max_lag"):
+        fp.pooled_rotation_correlation(rotations, 20)
+
+
+def test_rotation_mixes_at_the_so3_gap():
+    # Statistical, fixed seed: ULA at β = 30 on a rank-3 isotropic X₀; E[tr R_t]/3 decays at rate 1.
+    planted = fp.planted_factor([1.0, 1.0, 1.0], 4, rng(0, "init"))
+    potential, step = fp.value_and_grad(planted @ planted.T, 30.0), 0.01 / 30.0
+    state, gen, traces = langevin.init(np.tile(planted, (300, 1, 1)), potential), rng(0, "noise"), []
+    for i in range(1501):
+        if i % 150 == 0:
+            traces.append(fp.normalized_trace(fp.procrustes_rotation(state.position, planted, special=True)).mean())
+        state = langevin.ula_step(state, potential, step, gen)
+    rate = -np.polyfit(np.arange(len(traces)) * 150 * step, np.log(traces), 1)[0]
+    assert rate == pytest.approx(fp.orbit_relaxation_rate(planted), rel=0.15)

@@ -63,3 +63,16 @@ def test_hitting_steps_agree_with_quadrature_on_a_double_well():
     exact = langevin.mean_hitting_time_1d(mixtures.potential_1d(mixture), -1.5, 1.5, lower=-15.0)
     assert np.all(np.isfinite(steps))
     assert np.mean(steps) * eta == pytest.approx(exact, rel=0.1)
+
+
+def test_mean_time_across_a_line_of_modes_is_the_random_walk_law():
+    # Well separated equal modes: hops between neighbours at one rate, so the mean time from the
+    # first mode to the last is k(k-1)/2 two-mode hops (birth-death chain reflected at the start).
+    def end_to_end(k):
+        line = mixtures.modes_on_a_line(k, 4.0)
+        first, last = line.means[0, 0], line.means[-1, 0]
+        return langevin.mean_hitting_time_1d(mixtures.potential_1d(line), first, last, lower=first - 15)
+
+    two = end_to_end(2)
+    for k in (3, 4, 5):
+        assert end_to_end(k) / two == pytest.approx(k * (k - 1) / 2, rel=0.01)

@@ -39,3 +39,11 @@ def test_symmetric_pair_closed_form_matches_the_generic_potential():
     closed = mixtures.symmetric_pair_value_and_grad(2.5, dim=2)(x)
     for a, b in zip(generic, closed, strict=True):
         np.testing.assert_allclose(b, a, rtol=1e-12)
+
+
+def test_modes_on_a_line_are_equal_weight_and_centred():
+    mixture = mixtures.modes_on_a_line(4, 3.0)
+    np.testing.assert_allclose(mixture.means[:, 0], [-9.0, -3.0, 3.0, 9.0])
+    np.testing.assert_allclose(mixture.weights, 0.25)
+    with pytest.raises(ValueError, match="n_modes"):
+        mixtures.modes_on_a_line(0, 3.0)

@@ -28,3 +28,14 @@ def test_cloud_animation_has_one_frame_per_cloud():
     animation = sampling.cloud_animation(frames, np.arange(4.0), lambda ax: sampling.orbit_circles(ax, [1.0]))
     html = animation.to_jshtml()
     assert html.count("data:image/png") == 4
+
+
+def test_scaling_fit_draws_points_line_and_band():
+    fig, ax = plt.subplots()
+    x = np.array([2.0, 3.0, 4.0])
+    drawn = sampling.scaling_fit(ax, x, x**2, np.stack([0.9 * x**2, 1.1 * x**2]), x, x**2,
+                                 (0.95 * x**2, 1.05 * x**2), "measured")
+    assert drawn is ax
+    assert len(ax.collections) >= 2  # error bars and the band
+    assert ax.get_legend_handles_labels()[1] == ["measured"]
+    plt.close(fig)

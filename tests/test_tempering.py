@@ -48,3 +48,31 @@ def test_levels_are_occupied_uniformly_with_exact_partition_functions():
 def test_ladder_must_end_at_one():
     with pytest.raises(ValueError, match="0.5"):
         tempering.check_ladder(np.array([0.1, 0.5]))
+
+
+def test_target_hitting_sweeps_counts_arrivals_on_the_target_level():
+    mixture = mixtures.GaussianMixture(np.array([0.5, 0.5]), np.array([[-3.0], [3.0]]))
+    vg, betas = mixtures.potential_value_and_grad(mixture), np.array([0.1, 1.0])
+    log_z = tempering.log_partition_on_grid(-mixtures.log_density(mixture, np.linspace(-30, 30, 6001)[:, None]),
+                                            betas, 0.01)
+    # Chains 0-1 start on the target level inside the target, chains 2-3 hot in the wrong mode.
+    state = tempering.init(np.array([[3.5], [4.0], [-3.0], [-3.0]]), np.array([1, 1, 0, 0]), vg)
+
+    def run(seed):
+        gen = rng(seed, "noise")
+        return tempering.target_hitting_sweeps(
+            state, lambda s: tempering.sweep(s, vg, betas, log_z, 0.05, 5, gen), lambda x: x[:, 0] >= 3.0, 1, 10**4)
+
+    sweeps = run(0)
+    np.testing.assert_array_equal(sweeps[:2], 0)
+    assert np.all(np.isfinite(sweeps[2:])) and np.all(sweeps[2:] > 0)
+    np.testing.assert_array_equal(sweeps, run(0))
+
+
+def test_target_hitting_sweeps_gives_inf_when_never_there():
+    vg = mixtures.potential_value_and_grad(mixtures.GaussianMixture(np.array([1.0]), np.zeros((1, 1))))
+    state = tempering.init(np.zeros((3, 1)), 0, vg)
+    sweeps = tempering.target_hitting_sweeps(state, lambda s: s, lambda x: x[:, 0] > 1.0, 1, 5)
+    assert np.all(np.isinf(sweeps))
+    with pytest.raises(ValueError, match="max_sweeps"):
+        tempering.target_hitting_sweeps(state, lambda s: s, lambda x: x[:, 0] > 1.0, 1, 0)

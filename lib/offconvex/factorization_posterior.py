@@ -116,3 +116,41 @@ def planted_factor(singular_values, d: int, generator: np.random.Generator) -> n
         raise ValueError(f"need k <= d and positive singular values, got d={d}, s={singular_values}")
     U, _, Vt = np.linalg.svd(generator.standard_normal((d, k)), full_matrices=False)
     return U @ np.diag(singular_values) @ Vt
+
+
+def normalized_trace(R: np.ndarray) -> np.ndarray:
+    """tr(R) / k for rotations R (chains, k, k), shape (chains,): 1 at R = I, mean 0 for a uniform R."""
+    R = np.asarray(R, dtype=float)
+    if R.ndim != 3 or R.shape[1] != R.shape[2]:
+        raise ValueError(f"R must have shape (chains, k, k), got {R.shape}")
+    return np.trace(R, axis1=1, axis2=2) / R.shape[1]
+
+
+def orbit_relaxation_rate(X0: np.ndarray) -> float:
+    """Rate λ of E[R_t] = e^{-λt} I for Langevin (generator Δ) along E₁ when X₀ has equal singular values s.
+
+    Then X₀R ↦ R is an isometry from E₁ onto SO(k) with the metric s²·tr(AᵀB); on the entries of R
+    (the standard representation) its Laplacian is -(k-1)/(2s²), the spectral gap of SO(k) (k ≥ 2).
+    The rate grows with k although the orbit's dimension k(k-1)/2 grows: SO(k) is positively curved.
+    """
+    singular_values = np.linalg.svd(np.asarray(X0, dtype=float), compute_uv=False)
+    k = len(singular_values)
+    if k < 2 or not np.allclose(singular_values, singular_values[0], rtol=1e-9):
+        raise ValueError(f"need k >= 2 equal singular values, got {singular_values}")
+    return (k - 1) / (2 * singular_values[0] ** 2)
+
+
+def pooled_rotation_correlation(rotations: np.ndarray, max_lag: int) -> np.ndarray:
+    """mean tr(R_sᵀ R_{s+τ}) / k over all record times s, at lags τ = 0..max_lag, shape (max_lag + 1, chains).
+
+    ``rotations`` (times, chains, k, k) are the Procrustes rotations along a run. Brownian motion on
+    SO(k) with a bi-invariant metric has increments R_sᵀR_{s+τ} distributed like R_τ from I, so every
+    start s estimates E[tr R_τ]/k = e^{-λτ} (research note E5: pooled increments, as for the angle).
+    """
+    rotations = np.asarray(rotations, dtype=float)
+    if rotations.ndim != 4 or not 0 <= max_lag < len(rotations):
+        raise ValueError(f"need rotations (times, chains, k, k) and 0 <= max_lag < times, got "
+                         f"{rotations.shape} and max_lag={max_lag}")
+    k = rotations.shape[-1]
+    return np.array([np.einsum("tcij,tcij->c", rotations[:len(rotations) - lag], rotations[lag:])
+                     / (k * (len(rotations) - lag)) for lag in range(max_lag + 1)])

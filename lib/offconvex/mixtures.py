@@ -104,3 +104,12 @@ def potential_1d(mixture: GaussianMixture):
 def nearest_mode(mixture: GaussianMixture, x: np.ndarray) -> np.ndarray:
     """Index of the most responsible component for every point, shape (n,)."""
     return np.argmax(_component_log_terms(mixture, x), axis=1)
+
+
+def modes_on_a_line(n_modes: int, half_separation: float) -> GaussianMixture:
+    """Equal-weight N(μ_j, 1) in one dimension, neighbours 2r apart and centred at 0: k = n_modes shifts
+    of one Gaussian, the theorem's setting with w_min = 1/k."""
+    if n_modes < 1 or half_separation <= 0:
+        raise ValueError(f"need n_modes >= 1 and half_separation > 0, got {n_modes}, {half_separation}")
+    means = half_separation * (2 * np.arange(n_modes) - (n_modes - 1))
+    return GaussianMixture(np.full(n_modes, 1 / n_modes), means[:, None])

@@ -124,6 +124,33 @@ def tempered_potential(value_and_grad, beta: float):
     return potential
 
 
+def select(state: TemperingState, chains: np.ndarray) -> TemperingState:
+    """The sub-state of the chains indexed by ``chains`` (boolean mask or indices)."""
+    return TemperingState(*(field[chains] for field in state))
+
+
+def target_hitting_sweeps(state: TemperingState, advance, in_target, target_level: int,
+                          max_sweeps: int) -> np.ndarray:
+    """Sweeps until each chain is on ``target_level`` (β = 1: L - 1) with ``in_target(position)``, (chains,).
+
+    ``advance(state) -> state`` is one sweep; a chain not there by ``max_sweeps`` gets ``inf``. Only
+    chains still running are advanced, so the cost falls as they arrive.
+    """
+    if max_sweeps < 1:
+        raise ValueError(f"max_sweeps must be >= 1, got {max_sweeps}")
+    sweeps = np.full(len(state.level), np.inf)
+    running = np.arange(len(state.level))
+    for n in range(max_sweeps + 1):
+        arrived = (state.level == target_level) & in_target(state.position)
+        sweeps[running[arrived]] = n
+        running, state = running[~arrived], select(state, ~arrived)
+        if len(running) == 0:
+            break
+        if n < max_sweeps:
+            state = advance(state)
+    return sweeps
+
+
 def level_occupation(levels: np.ndarray, n_levels: int) -> np.ndarray:
     """Fraction of (chain, time) samples on each level, shape (L,)."""
     return np.bincount(np.ravel(levels), minlength=n_levels) / np.size(levels)

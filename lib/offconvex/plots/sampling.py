@@ -81,6 +81,17 @@ def rate_curves(ax, times, curves, labels, styles=None):
     return ax
 
 
+def scaling_fit(ax, x, measured, interval, fit_x, fit, fit_band, label, color="tab:blue", marker="o"):
+    """Measured times or rates ``measured`` (n,) at ``x`` (n,) with their intervals (2, n), and a fitted
+    law ``fit`` on ``fit_x`` with its band (2, len(fit_x)). The caller sets the axis scales."""
+    interval = np.asarray(interval, float)
+    errors = np.abs(interval - np.asarray(measured, float)[None])
+    ax.errorbar(x, measured, yerr=errors, fmt=marker, color=color, label=label, capsize=2)
+    ax.plot(fit_x, fit, "-", color=color, lw=1.0)
+    ax.fill_between(fit_x, *fit_band, color=color, alpha=0.2, lw=0)
+    return ax
+
+
 # The player shows each frame at its own pixel size. 100 px per inch is the page's scale for figures:
 # the style's 8-9 pt text is 11-12.5 px, and 3.4 in (340 px) fits a phone's column.
 ANIMATION_SIZE = (3.4, 2.8)
