@@ -44,10 +44,11 @@ START_DISTANCE = 1.0  # initial distance of the coupled pair (geodesic on the un
 
 # %% tags=["hide-input"]
 import numpy as np
-from offconvex import book, brownian, langevin
-from offconvex import factorization_posterior as posterior
-from offconvex.plots import sampling as plots
-from offconvex.random import rng
+from offconvex import book
+from offconvex.core.random import rng
+from offconvex.sampling import brownian, langevin
+from offconvex.sampling import factorization_posterior as posterior
+from offconvex.sampling import plots as plots
 from scipy import stats
 
 book.start(
