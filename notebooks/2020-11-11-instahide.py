@@ -53,16 +53,16 @@ import time
 
 import numpy as np
 from offconvex import book
-from offconvex import instahide as ih
-from offconvex import instahide_attack as attack
-from offconvex import instahide_data as data
-from offconvex.instahide_training import (
+from offconvex.core.random import rng, torch_generator
+from offconvex.privacy import attack as attack
+from offconvex.privacy import data as data
+from offconvex.privacy import instahide as ih
+from offconvex.privacy import plots
+from offconvex.privacy.training import (
     TrainingConfig,
     accuracy,
     train_classifier,
 )
-from offconvex.plots import privacy as plots
-from offconvex.random import rng, torch_generator
 
 book.start("2020-11-11-instahide", PROFILE, SEED, perturbation=PERTURBATION)
 # classifier epochs (re-encrypted each)

@@ -38,11 +38,15 @@ PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; 
 
 # %% tags=["hide-input"]
 import numpy as np
-from offconvex import book, cp
-from offconvex import matrix_factorization as mf
-from offconvex.parallel import map_configurations
-from offconvex.plots.completion import entry_vs_loss, median_with_quartiles
-from offconvex.random import rng
+from offconvex import book
+from offconvex.core.parallel import map_configurations
+from offconvex.core.random import rng
+from offconvex.factorization import cp
+from offconvex.factorization import matrix_factorization as mf
+from offconvex.factorization.plots import (
+    entry_vs_loss,
+    median_with_quartiles,
+)
 
 book.start(
     "2020-11-27-reg-dl-not-norm", PROFILE, SEED, perturbation=PERTURBATION

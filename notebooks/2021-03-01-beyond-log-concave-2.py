@@ -40,9 +40,9 @@ N_LEVELS = 6  # inverse temperatures geomspace(0.1, 1, N_LEVELS) [valid: 2..]
 
 # %% tags=["hide-input"]
 import numpy as np
-from offconvex import book, langevin, mixtures, scaling, tempering
-from offconvex.plots import sampling as plots
-from offconvex.random import rng
+from offconvex import book
+from offconvex.core.random import rng
+from offconvex.sampling import langevin, mixtures, plots, scaling, tempering
 
 # Assigned, so that the session's repr does not print on the page.
 session = book.start(

@@ -44,10 +44,10 @@ START_DISTANCE = 1.0  # initial distance of the coupled pair (geodesic on the un
 
 # %% tags=["hide-input"]
 import numpy as np
-from offconvex import book, brownian, langevin, scaling
-from offconvex import factorization_posterior as posterior
-from offconvex.plots import sampling as plots
-from offconvex.random import rng
+from offconvex import book
+from offconvex.core.random import rng
+from offconvex.sampling import brownian, langevin, plots, scaling
+from offconvex.sampling import factorization_posterior as posterior
 from scipy import stats
 
 book.start(

@@ -47,14 +47,15 @@ import math
 
 import numpy as np
 import torch
-from offconvex import book, taylor
-from offconvex import homogeneous_networks as hn
-from offconvex.plots.dynamics import (
+from offconvex import book
+from offconvex.core.random import torch_generator
+from offconvex.dynamics import homogeneous_networks as hn
+from offconvex.dynamics import taylor
+from offconvex.dynamics.plots import (
     label_log_axis,
     plot_curves,
     plot_points_by_group,
 )
-from offconvex.random import torch_generator
 
 book.start(
     "2021-03-25-beyond-ntk", PROFILE, SEED, perturbation=PERTURBATION

@@ -48,17 +48,18 @@ DELTA = 0.01  # failure probability of the razor's bound (the post does not stat
 import warnings
 
 import numpy as np
-from offconvex import book, razor
-from offconvex.adaptive_overfitting import (
+from offconvex import book
+from offconvex.core.random import rng
+from offconvex.generalization import razor
+from offconvex.generalization.adaptive_overfitting import (
     analyst_gains,
     attack_gain_prediction,
 )
-from offconvex.plots.generalization import (
+from offconvex.generalization.plots import (
     mark_points,
     plot_bars,
     plot_curves,
 )
-from offconvex.random import rng
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier

@@ -52,12 +52,13 @@ DOWNLOAD = False  # allow fetching them; the default book never touches the netw
 import numpy as np
 import torch
 from IPython.display import Markdown
-from offconvex import book, cp
-from offconvex import image_tensors as images
-from offconvex import tensor_completion as tc
-from offconvex.parallel import map_configurations
-from offconvex.plots import factorization as fplots
-from offconvex.random import rng
+from offconvex import book
+from offconvex.core.parallel import map_configurations
+from offconvex.core.random import rng
+from offconvex.factorization import cp
+from offconvex.factorization import image_tensors as images
+from offconvex.factorization import plots as fplots
+from offconvex.factorization import tensor_completion as tc
 from sklearn.datasets import load_digits
 
 book.start(

@@ -52,11 +52,12 @@ import matplotlib.ticker
 import numpy as np
 import torch
 from matplotlib.lines import Line2D
-from offconvex import book, hessian
-from offconvex import gradient_flow as gf
-from offconvex import homogeneous_networks as hn
-from offconvex.plots.dynamics import plot_curves, plot_landscape_paths
-from offconvex.random import rng, torch_generator
+from offconvex import book
+from offconvex.core.random import rng, torch_generator
+from offconvex.dynamics import gradient_flow as gf
+from offconvex.dynamics import hessian
+from offconvex.dynamics import homogeneous_networks as hn
+from offconvex.dynamics.plots import plot_curves, plot_landscape_paths
 
 book.start("2022-01-06-gf-gd", PROFILE, SEED, perturbation=PERTURBATION)
 RATIOS = (2, 5, 10, 20)  # the post's step-size ratios r

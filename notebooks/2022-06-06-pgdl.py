@@ -48,15 +48,16 @@ DUPLICATE_QUANTILE = 0.01
 import warnings
 
 import numpy as np
-from offconvex import birthday, book, gan
-from offconvex import classifier_zoo as zoo
-from offconvex.plots.generalization import (
+from offconvex import book
+from offconvex.core.random import rng, torch_generator
+from offconvex.generalization import birthday, gan
+from offconvex.generalization import classifier_zoo as zoo
+from offconvex.generalization.plots import (
     plot_bars,
     plot_curves,
     plot_image_grid,
     plot_predicted_vs_true,
 )
-from offconvex.random import rng, torch_generator
 from scipy import stats
 from sklearn.datasets import load_digits
 from sklearn.ensemble import RandomForestClassifier

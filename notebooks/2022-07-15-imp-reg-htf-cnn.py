@@ -53,20 +53,20 @@ PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; 
 # %% tags=["hide-input"]
 import numpy as np
 from IPython.display import Markdown
-from offconvex import (
-    book,
+from offconvex import book
+from offconvex.core import resnet
+from offconvex.core.parallel import map_configurations
+from offconvex.core.random import rng, torch_generator
+from offconvex.factorization import (
     cp,
     locality,
     locality_training,
     pathfinder,
-    resnet,
 )
-from offconvex import hierarchical_tensor_factorization as htf
-from offconvex import matrix_factorization as mf
-from offconvex import tensor_completion as tc
-from offconvex.parallel import map_configurations
-from offconvex.plots import factorization as fplots
-from offconvex.random import rng, torch_generator
+from offconvex.factorization import hierarchical_tensor_factorization as htf
+from offconvex.factorization import matrix_factorization as mf
+from offconvex.factorization import plots as fplots
+from offconvex.factorization import tensor_completion as tc
 from scipy import stats
 
 book.start(
@@ -564,7 +564,7 @@ book.save_figure(
 # $|\cos(\nabla_x f(x)_{P_1}, \nabla_x f(x')_{P_1})|$. If $f$ has no interaction between the two
 # patches the gradient on $P_1$ does not move and the penalty is 1; adding $\lambda\cdot$penalty to the
 # loss pushes the network to model interactions between distant regions, i.e. towards high hierarchical
-# rank. `offconvex.locality` implements it with double back-propagation; its tests check the value 1
+# rank. `offconvex.factorization.locality` implements it with double back-propagation; its tests check the value 1
 # for linear and separable models and the exact cosine for a bilinear interaction between the two
 # patches.
 #
@@ -574,7 +574,7 @@ book.save_figure(
 # accuracies** (coefficient 9 for "with regularizer"), copied from its published figure, not produced by
 # this notebook.
 #
-# **The task, drawn by our generator.** `offconvex.pathfinder` is our own Pathfinder generator with the
+# **The task, drawn by our generator.** `offconvex.factorization.pathfinder` is our own Pathfinder generator with the
 # geometry of the authors' data (dashes of 2.5 pixels every 5.5 pixels, markers of radius 1.5, the two
 # target paths starting 13.5 pixels apart, about 90/L short distractor paths of L/3 segments). Every image
 # holds two target paths of L segments that never touch; a positive image marks both ends of one of them,
@@ -591,7 +591,7 @@ book.save_figure(
 # 0.57). A network could then beat chance by measuring the distance between the two rings, without
 # tracing anything. The generator now places the second path's start, still 13.5 pixels from the first
 # marker, at the point of that circle from which its end lands exactly as far from the first marker as the
-# first path's end (`offconvex.pathfinder`'s docstring gives the construction). The scene is drawn before
+# first path's end (`offconvex.factorization.pathfinder`'s docstring gives the construction). The scene is drawn before
 # the label, so the marker distance is the same whichever label a scene gets; the check below measures it
 # on freshly drawn scenes and `tests/test_pathfinder.py` guards it.
 
@@ -811,7 +811,7 @@ book.save_figure(
 #
 # With `PROFILE = "paper"` the next cells run the paper's protocol on our generator: for each path length
 # 3, 5, 7, 9, 10 000 training and 10 000 test images of 150×150 pixels, standardised with the training
-# statistics; ResNet18 (our own implementation in `offconvex.resnet`, the standard layout with a
+# statistics; ResNet18 (our own implementation in `offconvex.core.resnet`, the standard layout with a
 # one-channel stem and one logit) trained from the same initialization with SGD (momentum 0.9, learning
 # rate 0.01, batch 64, no weight decay) for at most 150 epochs, stopping 20 epochs after the training
 # accuracy first reaches 100 %; with the regularizer, coefficient 9 with 2×2 patches at any distance (the

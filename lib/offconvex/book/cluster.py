@@ -14,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 
+from offconvex.book.execute import Job, execute_in_process, kernel_environment, kernel_settings
 from offconvex.book.project import BookError, Project
 from offconvex.book.provenance import versions
-from offconvex.book.runner import Job, execute_in_process, kernel_environment, kernel_settings
-from offconvex.parallel import SCHEDULER_ENV, WAITING_FILE_ENV  # what the task tells its kernel
+from offconvex.core.parallel import SCHEDULER_ENV, WAITING_FILE_ENV  # what the task tells its kernel
 
 CONNECT_TIMEOUT_S = 5
 POLL_S = 0.2  # how often a notebook task looks whether its kernel waits for configuration tasks
@@ -161,7 +161,7 @@ def _while_giving_back_thread(waiting: Path, function, *args):
     """Call ``function(*args)`` in a helper thread; while ``waiting`` exists, give this task's thread back.
 
     The kernel creates ``waiting`` while it waits for its own configuration tasks
-    (``offconvex.parallel``): seceding then lets them run on this worker thread, so a cluster whose
+    (``offconvex.core.parallel``): seceding then lets them run on this worker thread, so a cluster whose
     threads all hold notebooks cannot deadlock, and otherwise a notebook keeps its thread (no
     oversubscription). ``secede``/``rejoin`` must be called from the task's own thread, hence the poll.
     """

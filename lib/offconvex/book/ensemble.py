@@ -2,7 +2,7 @@
 
 The idea is the climate modellers' ensemble consistency test (CESM-ECT): instead of asking for bitwise
 identical output, run the accepted code several times with its floating-point draws nudged at the
-rounding level (``PERTURBATION = 1, 2, ...``, see ``offconvex.random``), record how far each feature of
+rounding level (``PERTURBATION = 1, 2, ...``, see ``offconvex.core.random``), record how far each feature of
 each figure moves, and accept a new run whose features stay within a margin of that spread.
 
 Pure functions over the JSON records that ``book.save_figure`` and ``book.claim`` write:

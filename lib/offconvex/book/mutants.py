@@ -35,7 +35,7 @@ NB = "notebooks/{}.py"
 MUTANTS = [
     Mutant("2020-11-11-instahide", "200 training digits fewer", NB.format("2020-11-11-instahide"),
            "N_TRAIN = 1200", "N_TRAIN = 1000"),
-    Mutant("2020-11-11-instahide", "inside-dataset mixing bound 0.65 -> 0.6435 (x0.99)", "lib/offconvex/instahide.py",
+    Mutant("2020-11-11-instahide", "inside-dataset mixing bound 0.65 -> 0.6435 (x0.99)", "lib/offconvex/privacy/instahide.py",
            "def inside(k: int, upper: float = 0.65)", "def inside(k: int, upper: float = 0.6435)"),
     Mutant("2020-11-27-reg-dl-not-norm", "initialization std x1.05", NB.format("2020-11-27-reg-dl-not-norm"),
            "INIT_STD = {2: 1e-3, 3: 1e-3, 4: 1e-2}", "INIT_STD = {2: 1.05e-3, 3: 1.05e-3, 4: 1.05e-2}"),
@@ -46,10 +46,10 @@ MUTANTS = [
     Mutant("2021-03-01-beyond-log-concave-2", "Langevin step x1.01", NB.format("2021-03-01-beyond-log-concave-2"),
            "STEP_SIZE = 0.01 ", "STEP_SIZE = 0.0101 "),
     Mutant("2021-03-01-beyond-log-concave-2", "gradient term of the Langevin step x0.99",
-           "lib/offconvex/langevin.py", "return state.position - step_size * state.gradient",
+           "lib/offconvex/sampling/langevin.py", "return state.position - step_size * state.gradient",
            "return state.position - 0.99 * step_size * state.gradient"),
     Mutant("2021-03-01-beyond-log-concave-2", "plotted walker positions shifted by 0.05",
-           "lib/offconvex/plots/sampling.py", "ax.plot(times, positions, lw=0.8)",
+           "lib/offconvex/sampling/plots.py", "ax.plot(times, positions, lw=0.8)",
            "ax.plot(times, positions + 0.05, lw=0.8)"),
     Mutant("2021-03-12-beyond-log-concave-3", "step scale x1.01", NB.format("2021-03-12-beyond-log-concave-3"),
            "STEP_SCALE = 0.005 ", "STEP_SCALE = 0.00505 "),
@@ -83,11 +83,11 @@ MUTANTS = [
            "HTF_INIT = book.by_profile(PROFILE, smoke=0.05, book=0.0525,"),
     Mutant("2022-07-15-imp-reg-htf-cnn", "locality penalty x1.01", NB.format("2022-07-15-imp-reg-htf-cnn"),
            "LENGTH, LAMBDA = 32, 3.0", "LENGTH, LAMBDA = 32, 3.03"),
-    Mutant("2022-07-15-imp-reg-htf-cnn", "half-rise markers drawn 5 % later", "lib/offconvex/plots/factorization.py",
+    Mutant("2022-07-15-imp-reg-htf-cnn", "half-rise markers drawn 5 % later", "lib/offconvex/factorization/plots.py",
            "ax.axvline(step, color=colors[k],", "ax.axvline(1.05 * step, color=colors[k],"),
     # every curve x1.05 under autoscaled axes: the same picture with other tick labels, which the text-free
     # image comparison ignores by design (kept to show that limit)
-    Mutant("2022-07-15-imp-reg-htf-cnn", "plotted component norms x1.05", "lib/offconvex/plots/factorization.py",
+    Mutant("2022-07-15-imp-reg-htf-cnn", "plotted component norms x1.05", "lib/offconvex/factorization/plots.py",
            "ax.plot(steps, curves[:, k], color=colors[k],",
            "ax.plot(steps, 1.05 * curves[:, k], color=colors[k],"),
 ]
@@ -153,8 +153,9 @@ def largest_move(baselines: Path, figures: Path) -> tuple[float, str]:
 def run_mutant(project: Project, mutant: Mutant, workdir: Path, timeout: float | None) -> dict:
     """Run the mutated chapter and check it as CI does: caught when at least 2 of the published run and
     its rounding retests (regress.RETESTS) lie outside the baselines (the check's 2-of-3 rule)."""
+    from offconvex.book.execute import execute_in_process, kernel_environment, kernel_settings
     from offconvex.book.regress import RETESTS, accepted_by_two_of_three, check_figures
-    from offconvex.book.runner import execute_in_process, kernel_environment, kernel_settings, plan
+    from offconvex.book.runner import plan
 
     scratch = scratch_copy(project, workdir)
     apply(mutant, workdir)

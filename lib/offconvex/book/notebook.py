@@ -21,7 +21,7 @@ from offconvex.book.offline_math import CDN_FONT_AWESOME
 from offconvex.book.project import Project, check_profile
 from offconvex.book.provenance import git_commit
 from offconvex.book.style import DISPLAY_PX_PER_INCH, DPI, PNG_METADATA, apply_style, check_legible
-from offconvex.random import perturb_draws
+from offconvex.core.random import perturb_draws
 
 FIGURE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -44,7 +44,7 @@ def start(slug: str, profile: str, seed: int, threads: int | None = None, *, per
     """Begin a chapter: check the profile, pin threads, make torch deterministic, apply the style.
 
     ``perturbation`` (the notebook's ``PERTURBATION`` parameter) makes the run an ensemble member of
-    ``make baselines``: k > 0 nudges every floating-point draw at the rounding level (offconvex.random).
+    ``make baselines``: k > 0 nudges every floating-point draw at the rounding level (offconvex.core.random).
     """
     global _session
     check_profile(profile)

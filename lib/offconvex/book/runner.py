@@ -8,7 +8,6 @@ run never loses an earlier good one.
 import json
 import os
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -22,6 +21,13 @@ import nbformat
 from offconvex.book import cache
 from offconvex.book.chapters import BY_SLUG
 from offconvex.book.claims import summarize
+from offconvex.book.execute import (
+    Job,
+    execute_in_process,
+    kernel_environment,
+    kernel_settings,
+    stop_running_workers,
+)
 from offconvex.book.params import parameter_comments, resolve_parameters
 from offconvex.book.project import BookError, Project, check_profile
 from offconvex.book.provenance import git_commit, versions
@@ -30,15 +36,6 @@ DEFAULT_TIMEOUT = {"smoke": 300, "book": 900, "paper": 6 * 3600}  # seconds per 
 HIDDEN_CELL_TAGS = ("parameters", "injected-parameters")
 BUILT_IN_PARAMETERS = {"PROFILE": "sizes: smoke (seconds), book (published) or paper (the paper's scale)",
                        "SEED": "seed of every random stream of the chapter"}
-
-
-@dataclass
-class Job:
-    slug: str
-    notebook: Path
-    profile: str
-    parameters: dict
-    key: str
 
 
 @dataclass
@@ -68,96 +65,6 @@ def plan(project: Project, slugs: list[str] | None, profile: str, overrides: dic
         parameters = resolve_parameters(notebook, profile, overrides)
         jobs.append(Job(slug, notebook, profile, parameters, cache.cache_key(project, slug, profile, parameters)))
     return jobs
-
-
-def kernel_settings(figure_dir: Path, commit: str, root: Path | None = None) -> dict:
-    """What every chapter kernel gets, wherever it runs: one thread, a fixed hash seed, where to write."""
-    settings = dict(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", OFFCONVEX_THREADS="1",
-                    PYTHONHASHSEED="0", OFFCONVEX_FIGURE_DIR=str(figure_dir), OFFCONVEX_COMMIT=commit)
-    if root is not None:  # a cluster worker has its own checkout: it keeps the package's own location
-        settings["OFFCONVEX_ROOT"] = str(root)
-    return settings
-
-
-def kernel_environment(settings: dict) -> dict:
-    """This machine's environment with ``settings`` applied (run where the kernel starts)."""
-    env = dict(os.environ)
-    env.pop("MPLBACKEND", None)  # an inherited Agg backend would give the notebook no images at all
-    # Dask sets this (65536) for its worker processes, and in the process that starts them; any fixed value
-    # turns off glibc's adaptive thresholds, which makes loops over small tensors about 2x slower.
-    env.pop("MALLOC_TRIM_THRESHOLD_", None)
-    env.update(settings)
-    return env
-
-
-def execute_in_process(notebook: Path, staging: Path, parameters: dict, cwd: Path, timeout: float,
-                       env: dict, progress=None) -> dict:
-    """Execute ``notebook`` into ``staging`` in a fresh ``_worker`` process; returns its outcome.
-
-    The outcome is ``{"ok", "seconds", "peak_memory_mb", "error"}``; a fresh process per notebook is
-    what makes the kernel's peak memory measurable. Shared by local runs and cluster tasks.
-    ``progress(cell, cells)`` is called as each cell starts.
-    """
-    spec = {"notebook": str(notebook), "staging": str(staging), "parameters": parameters, "cwd": str(cwd),
-            "timeout": timeout}
-    spec_file = staging / "spec.json"
-    spec_file.write_text(json.dumps(spec))
-    # Its own session: a Ctrl-C reaches the runner alone, which stops every worker (stop_running_workers),
-    # and each worker shuts its kernel down; the same happens when only the runner is sent SIGINT.
-    worker = subprocess.Popen([sys.executable, "-m", "offconvex.book._worker", str(spec_file)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    with _RUNNING_LOCK:
-        _RUNNING.add(worker)
-    lines: list[str] = []
-    reader = threading.Thread(target=_read_worker, args=(worker.stdout, lines, progress), daemon=True)
-    reader.start()
-    try:
-        worker.wait(timeout=timeout + 60)
-        reader.join()
-        results = [line for line in lines if line.startswith("OFFCONVEX-RESULT ")]
-        outcome = json.loads(results[-1].split(" ", 1)[1]) if results else {
-            "ok": False, "error": f"worker crashed: {' '.join(' '.join(lines).split()[-40:])}"}
-    except subprocess.TimeoutExpired:
-        _stop(worker)
-        outcome = {"ok": False, "error": f"timed out after {timeout:.0f} s (raise it with --timeout)"}
-    finally:
-        with _RUNNING_LOCK:
-            _RUNNING.discard(worker)
-        spec_file.unlink(missing_ok=True)
-    return outcome
-
-
-def _read_worker(stream, lines: list, progress) -> None:
-    for line in stream:
-        if line.startswith("OFFCONVEX-PROGRESS "):
-            if progress is not None:
-                cell, cells = map(int, line.split()[1:3])
-                progress(cell, cells)
-        else:
-            lines.append(line.rstrip("\n"))
-
-
-_RUNNING: set = set()
-_RUNNING_LOCK = threading.Lock()
-
-
-def _stop(worker: subprocess.Popen, grace: float = 10.0) -> None:
-    """SIGTERM (the worker shuts its kernel down), then SIGKILL after ``grace`` seconds."""
-    if worker.poll() is None:
-        worker.terminate()
-        try:
-            worker.wait(grace)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-
-
-def stop_running_workers() -> None:
-    """Stop every notebook this process is executing (an interrupted run)."""
-    with _RUNNING_LOCK:
-        running = list(_RUNNING)
-    for worker in running:
-        _stop(worker)
 
 
 def execute_locally(project: Project, job: Job, staging: Path, timeout: float, commit: str,

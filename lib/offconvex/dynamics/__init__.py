@@ -1,0 +1,2 @@
+"""Training dynamics (2021-03-25, 2022-01-06): Taylorized models beyond the linearization,
+homogeneous networks, gradient flow against gradient descent, Hessians along the path."""

@@ -1,0 +1,3 @@
+"""Implicit regularization in factorizations (2020-11-27, 2021-07-08, 2022-07-15): deep matrix
+factorization, CP and hierarchical tensor factorization, tensor completion with its optimizer and
+image tensors, and the locality of convolutional networks (Pathfinder-style data, the regularizer)."""

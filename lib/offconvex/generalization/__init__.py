@@ -1,0 +1,2 @@
+"""Generalization (2021-04-07, 2022-06-06): Rip van Winkle's razor, adaptive overfitting of a test set,
+small GANs that predict test error, the birthday test and a zoo of classifiers."""

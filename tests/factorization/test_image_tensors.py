@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+import torch
+from offconvex.factorization import image_tensors as it
+from tensorly.cp_tensor import cp_to_tensor as tl_cp_to_tensor
+
+
+def test_binary_digits_shape_and_values():
+    pixels, labels = it.binary_digits()
+    assert pixels.shape == (1797, 64) and set(np.unique(pixels)) == {0, 1}
+    assert set(np.unique(labels)) == set(range(10))
+
+
+def test_quantize_levels():
+    np.testing.assert_array_equal(it.quantize([0, 4, 8.1, 16], 2, 16), [0, 0, 1, 1])
+    np.testing.assert_array_equal(it.quantize([0, 0.5, 1.0], 5, 1.0), [0, 2, 4])
+    with pytest.raises(ValueError, match="levels"):
+        it.quantize([0], 1, 1.0)
+
+
+def test_cp_predict_reads_entries_of_the_cp_tensor():
+    rng = np.random.default_rng(0)
+    factors = rng.standard_normal((3, 4, 2))  # order 3, modes of size 4, rank 2
+    tensor = tl_cp_to_tensor((np.ones(2), [factors[n] for n in range(3)]))
+    pixels = rng.integers(0, 4, size=(10, 3))
+    predicted = it.cp_predict(torch.from_numpy(factors), torch.from_numpy(pixels)).numpy()
+    np.testing.assert_allclose(predicted, tensor[tuple(pixels.T)], rtol=1e-12)
+    with pytest.raises(ValueError, match="pixels"):
+        it.cp_predict(torch.from_numpy(factors), torch.from_numpy(pixels[:, :2]))
+
+
+def test_errors_scale_and_clamp():
+    factors = np.ones((2, 2, 1))  # predicts 1 everywhere
+    pixels = np.zeros((2, 2), dtype=int)
+    assert it.prediction_error(factors, pixels, [1.0, 3.0]) == pytest.approx((0 + 4) / 2 / 4)
+    assert it.prediction_error(factors, pixels, [1.0, 5.0]) == pytest.approx((0 + 16) / 2 / 4)
+    assert it.prediction_error(factors, pixels, [1.0, 5.0], clamp=4.0) == pytest.approx((0 + 4) / 2 / 4)
+
+
+def test_randomizations_and_one_vs_all():
+    rng = np.random.default_rng(0)
+    y = it.one_vs_all([1, 6, 6, 3], 6)
+    np.testing.assert_array_equal(y, [0, 2, 2, 0])
+    assert sorted(it.random_labels(y, rng)) == sorted(y)
+    assert set(np.unique(it.random_images(np.zeros((50, 8)), 2, rng))) == {0, 1}
+    with pytest.raises(ValueError, match="7"):
+        it.one_vs_all([1, 2], 7)
+
+
+def test_fit_reduces_error_on_a_rank_one_task():
+    rng = np.random.default_rng(1)
+    pixels = rng.integers(0, 2, size=(200, 6))
+    targets = 2.0 * (pixels[:, 0] == 1)  # depends on one pixel: a rank-one tensor
+    factors = it.init_cp_predictor(6, 2, 1, rng)
+    before = it.prediction_error(factors, pixels, targets)
+    after = it.prediction_error(it.fit_cp_predictor(factors, pixels, targets, 300), pixels, targets)
+    assert after < 0.01 * before
+
+
+def test_entries_tensor_means_and_nan():
+    t = it.entries_tensor([[0, 1], [0, 1], [1, 0]], np.array([1.0, 3.0, 5.0]), (2, 2))
+    np.testing.assert_array_equal(np.isnan(t), [[True, False], [False, True]])
+    assert t[0, 1] == 2.0 and t[1, 0] == 5.0
+
+
+def _write_idx(path, array):
+    import gzip
+
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    path.write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
+
+
+def test_idx_reader_and_checksum_errors(tmp_path, monkeypatch):
+    images = np.arange(2 * 28 * 28).reshape(2, 28, 28) % 256
+    _write_idx(tmp_path / "a.gz", images)
+    np.testing.assert_array_equal(it._read_idx(tmp_path / "a.gz"), images)
+    with pytest.raises(FileNotFoundError, match="-p DOWNLOAD True"):
+        it.binary_idx_dataset("mnist", tmp_path / "empty")
+    with pytest.raises(ValueError, match="unknown data set"):
+        it.binary_idx_dataset("cifar", tmp_path)
+    files = list(it.IDX_SOURCES["mnist"][1])
+    for file, array in zip(files, [images, np.array([1, 2]), images, np.array([3, 4])], strict=True):
+        _write_idx(tmp_path / file, array)
+    with pytest.raises(ValueError, match="MD5"):
+        it.binary_idx_dataset("mnist", tmp_path)
+    monkeypatch.setattr(it, "_md5", lambda path: it.IDX_SOURCES["mnist"][1][path.name])
+    x_train, y_train, x_test, y_test = it.binary_idx_dataset("mnist", tmp_path)
+    assert x_train.shape == (2, 784) and set(np.unique(x_train)) == {0, 1} and list(y_test) == [3, 4]
