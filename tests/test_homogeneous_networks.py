@@ -5,6 +5,7 @@ import pytest
 import torch
 from offconvex import homogeneous_networks as hn
 from offconvex.random import torch_generator
+from torch.func import jvp
 
 WIDTHS = (6, 5, 4, 3)
 
@@ -71,3 +72,12 @@ def test_bad_arguments_name_the_value():
         hn.forward(torch.zeros(12, dtype=torch.float64), torch.zeros(1, 3, dtype=torch.float64), (3, 4), "gelu")
     with pytest.raises(ValueError, match="theta"):
         hn.unflatten(torch.zeros(5), (3, 4))
+
+
+def test_swish_is_torchs_silu_and_has_nested_forward_derivatives():
+    z = torch.linspace(-4.0, 4.0, 33, dtype=torch.float64)
+    torch.testing.assert_close(hn.swish(z), torch.nn.functional.silu(z))
+    # σ''(0) = 1/2 for swish; tanh''(0) = 0 (odd): forward-over-forward through the written-out form
+    second = lambda f: jvp(lambda u: jvp(f, (u,), (torch.ones_like(u),))[1], (z,), (torch.ones_like(z),))[1]  # noqa: E731
+    assert float(second(hn.swish)[16]) == pytest.approx(0.5)
+    assert float(second(torch.tanh)[16]) == pytest.approx(0.0, abs=1e-15)

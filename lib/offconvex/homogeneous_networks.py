@@ -13,9 +13,17 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-# linear and ReLU are the homogeneous ones of Theorem 2; tanh is the smooth, non-homogeneous contrast whose
-# Taylor series in the parameters does not terminate (used by the 2021-03-25 chapter).
-ACTIVATIONS = {"linear": lambda z: z, "relu": torch.relu, "tanh": torch.tanh}
+
+def swish(z: torch.Tensor) -> torch.Tensor:
+    """σ(z) = z·sigmoid(z), written out: torch's own ``silu`` has no forward-mode derivative of its backward,
+    which the nested-jvp Taylor models of :mod:`offconvex.taylor` need when they are trained by autograd."""
+    return z * torch.sigmoid(z)
+
+
+# linear and ReLU are the homogeneous ones of Theorem 2. tanh and swish are smooth, non-homogeneous ones whose
+# Taylor series in the parameters does not terminate (used by the 2021-03-25 chapter): tanh is odd, so at
+# centred pre-activations its second derivative nearly vanishes; swish, a smooth ReLU, has σ''(0) = 1/2.
+ACTIVATIONS = {"linear": lambda z: z, "relu": torch.relu, "tanh": torch.tanh, "swish": swish}
 
 
 def layer_shapes(widths) -> list[tuple[int, int]]:
