@@ -149,3 +149,17 @@ def test_swish_taylor_models_converge_and_train_by_autograd():
     h = 1e-6
     numeric = (loss.loss(theta + h * direction) - loss.loss(theta - h * direction)) / (2 * h)
     assert float(gradient @ direction) == pytest.approx(float(numeric), rel=1e-6)
+
+
+def test_truncation_errors_vanish_once_the_expansion_is_exact():
+    theta0 = torch.tensor([1.0, -2.0], dtype=torch.float64)
+    theta = torch.tensor([1.5, 0.5], dtype=torch.float64)
+    errors = taylor.truncation_errors(_cubic, theta0, theta, 4)
+    exact = float(_cubic(theta))
+    # the remainders of the cubic: f_1 misses the quadratic and cubic terms (3·0.25 + 1.25 + 0.125),
+    # f_2 misses dx³ = 0.125, f_3 and f_4 are exact
+    expected = [(0.75 + 1.25 + 0.125) / abs(exact), 0.125 / abs(exact), 0.0, 0.0]
+    assert errors.shape == (4,)
+    assert errors == pytest.approx(expected, abs=1e-12)
+    with pytest.raises(ValueError, match="max_order"):
+        taylor.truncation_errors(_cubic, theta0, theta, 0)
