@@ -5,6 +5,7 @@ import pytest
 import torch
 from offconvex.core.random import torch_generator
 from offconvex.dynamics import homogeneous_networks as hn
+from torch.func import jvp
 
 WIDTHS = (6, 5, 4, 3)
 
@@ -71,3 +72,26 @@ def test_bad_arguments_name_the_value():
         hn.forward(torch.zeros(12, dtype=torch.float64), torch.zeros(1, 3, dtype=torch.float64), (3, 4), "gelu")
     with pytest.raises(ValueError, match="theta"):
         hn.unflatten(torch.zeros(5), (3, 4))
+
+
+def test_swish_is_torchs_silu_and_has_nested_forward_derivatives():
+    z = torch.linspace(-4.0, 4.0, 33, dtype=torch.float64)
+    torch.testing.assert_close(hn.swish(z), torch.nn.functional.silu(z))
+    # σ''(0) = 1/2 for swish; tanh''(0) = 0 (odd): forward-over-forward through the written-out form
+    second = lambda f: jvp(lambda u: jvp(f, (u,), (torch.ones_like(u),))[1], (z,), (torch.ones_like(z),))[1]  # noqa: E731
+    assert float(second(hn.swish)[16]) == pytest.approx(0.5)
+    assert float(second(torch.tanh)[16]) == pytest.approx(0.0, abs=1e-15)
+
+
+def test_gd_records_at_listed_steps_the_same_iterates_as_every_step():
+    problem = hn.digits_problem(20, (64, 5, 10), "tanh")
+    theta = hn.xavier_uniform(problem.widths, torch_generator(0, "init"))
+    every = hn.train_gd(problem, theta, 0.1, 9, 1)
+    listed = hn.train_gd(problem, theta, 0.1, 9, None, record_at=[9, 0, 2, 5, 2])
+    np.testing.assert_array_equal(listed[0], [0, 2, 5, 9])
+    for full, chosen in zip(every, listed, strict=True):
+        np.testing.assert_array_equal(full[[0, 2, 5, 9]], chosen)
+    for record_every, record_at, match in ((None, None, "exactly one"), (2, [1], "exactly one"),
+                                           (None, [10], "record_at"), (0, None, "record_every")):
+        with pytest.raises(ValueError, match=match):
+            hn.train_gd(problem, theta, 0.1, 9, record_every, record_at=record_at)

@@ -125,3 +125,41 @@ def test_cross_entropy_gradient_matches_torch_func():
     loss = taylor.CrossEntropyOf(logits_of, torch.tensor([0, 1, 2, 1]))
     theta = torch.tensor([0.1, -0.2, 0.3], dtype=torch.float64)
     torch.testing.assert_close(loss.gradient(theta), grad(loss.loss)(theta))
+
+
+def _swish_mlp():
+    from offconvex.dynamics import homogeneous_networks as hn
+
+    widths = (5, 7, 3)
+    generator = torch_generator(0, "swish-mlp")
+    theta0 = hn.xavier_uniform(widths, generator)
+    x = torch.randn(6, 5, dtype=torch.float64, generator=generator)
+    direction = torch.randn(theta0.shape, dtype=torch.float64, generator=generator)
+    return (lambda theta: hn.forward(theta, x, widths, "swish")), theta0, direction
+
+
+def test_swish_taylor_models_converge_and_train_by_autograd():
+    apply, theta0, direction = _swish_mlp()
+    theta = theta0 + 0.05 * direction
+    errors = [float((taylor.taylor_model(apply, theta0, k)(theta) - apply(theta)).abs().max()) for k in (1, 2, 3)]
+    assert errors[0] > errors[1] > errors[2]
+    # the order-3 model's training gradient (reverse mode over nested jvp) against central differences
+    loss = taylor.CrossEntropyOf(taylor.taylor_model(apply, theta0, 3), torch.tensor([0, 2, 1, 1, 0, 2]))
+    gradient = loss.gradient(theta)
+    h = 1e-6
+    numeric = (loss.loss(theta + h * direction) - loss.loss(theta - h * direction)) / (2 * h)
+    assert float(gradient @ direction) == pytest.approx(float(numeric), rel=1e-6)
+
+
+def test_truncation_errors_vanish_once_the_expansion_is_exact():
+    theta0 = torch.tensor([1.0, -2.0], dtype=torch.float64)
+    theta = torch.tensor([1.5, 0.5], dtype=torch.float64)
+    errors = taylor.truncation_errors(_cubic, theta0, theta, 4)
+    exact = float(_cubic(theta))
+    # the remainders of the cubic: f_1 misses the quadratic and cubic terms (3·0.25 + 1.25 + 0.125),
+    # f_2 misses dx³ = 0.125, f_3 and f_4 are exact
+    expected = [(0.75 + 1.25 + 0.125) / abs(exact), 0.125 / abs(exact), 0.0, 0.0]
+    assert errors.shape == (4,)
+    assert errors == pytest.approx(expected, abs=1e-12)
+    with pytest.raises(ValueError, match="max_order"):
+        taylor.truncation_errors(_cubic, theta0, theta, 0)

@@ -13,9 +13,17 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-# linear and ReLU are the homogeneous ones of Theorem 2; tanh is the smooth, non-homogeneous contrast whose
-# Taylor series in the parameters does not terminate (used by the 2021-03-25 chapter).
-ACTIVATIONS = {"linear": lambda z: z, "relu": torch.relu, "tanh": torch.tanh}
+
+def swish(z: torch.Tensor) -> torch.Tensor:
+    """σ(z) = z·sigmoid(z), written out: torch's own ``silu`` has no forward-mode derivative of its backward,
+    which the nested-jvp Taylor models of :mod:`offconvex.dynamics.taylor` need when they are trained by autograd."""
+    return z * torch.sigmoid(z)
+
+
+# linear and ReLU are the homogeneous ones of Theorem 2. tanh and swish are smooth, non-homogeneous ones whose
+# Taylor series in the parameters does not terminate (used by the 2021-03-25 chapter): tanh is odd, so at
+# centred pre-activations its second derivative nearly vanishes; swish, a smooth ReLU, has σ''(0) = 1/2.
+ACTIVATIONS = {"linear": lambda z: z, "relu": torch.relu, "tanh": torch.tanh, "swish": swish}
 
 
 def layer_shapes(widths) -> list[tuple[int, int]]:
@@ -88,20 +96,30 @@ class FullBatchProblem(NamedTuple):
 
 
 def train_gd(problem: FullBatchProblem, theta0: torch.Tensor, eta: float, n_steps: int,
-             record_every: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+             record_every: int | None, record_at=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Full-batch GD θ ← θ − η∇f(θ) from a copy of ``theta0``; every run of a comparison starts from it.
 
     Returns ``(steps, losses, thetas)``: the iteration indices 0, record_every, 2·record_every, … and the
     last one, n_steps (R,), the loss at those iterates (R,), and the iterates themselves (R, n_parameters),
-    loss and weights recorded *at the same iterate*.
+    loss and weights recorded *at the same iterate*. Alternatively ``record_at`` (with ``record_every=None``)
+    lists the iterations to record, e.g. log-spaced ones: recording costs a loss evaluation each time.
     """
-    if eta <= 0 or n_steps < 0 or record_every < 1:
-        raise ValueError(f"need eta > 0, n_steps >= 0 and record_every >= 1; got eta={eta}, "
-                         f"n_steps={n_steps}, record_every={record_every}")
+    if eta <= 0 or n_steps < 0:
+        raise ValueError(f"need eta > 0 and n_steps >= 0; got eta={eta}, n_steps={n_steps}")
+    if (record_every is None) == (record_at is None):
+        raise ValueError("give exactly one of record_every and record_at")
+    if record_at is not None:
+        record = {int(k) for k in record_at}
+        if not record or min(record) < 0 or max(record) > n_steps:
+            raise ValueError(f"record_at must be non-empty steps in [0, {n_steps}], got {sorted(record)}")
+    elif record_every < 1:
+        raise ValueError(f"need record_every >= 1, got {record_every}")
+    else:
+        record = {k for k in range(n_steps + 1) if k % record_every == 0 or k == n_steps}
     theta = theta0.detach().clone()
     steps, losses, thetas = [], [], []
     for k in range(n_steps + 1):
-        if k % record_every == 0 or k == n_steps:
+        if k in record:
             steps.append(k)
             losses.append(float(problem.loss(theta)))
             thetas.append(theta.numpy().copy())

@@ -60,6 +60,22 @@ def taylor_model(apply: Callable, theta0: torch.Tensor, order: int) -> Callable:
     return lambda theta: sum(taylor_terms(apply, theta0, theta, order))
 
 
+def truncation_errors(apply: Callable, theta0: torch.Tensor, theta: torch.Tensor, max_order: int) -> np.ndarray:
+    """‖f_k(θ) − f(θ)‖ / ‖f(θ)‖ for k = 1…max_order: how well the expansion at θ₀ reproduces ``apply`` at θ.
+
+    This is the static Taylor remainder at one point (e.g. the trained network's weights), free of the
+    training dynamics that take a trained Taylor model to weights of its own; shape (max_order,).
+    """
+    _check_order(max_order)
+    if max_order < 1:
+        raise ValueError(f"max_order must be >= 1, got {max_order}")
+    with torch.no_grad():
+        exact = apply(theta)
+        partial_sums = torch.stack(list(taylor_terms(apply, theta0, theta, max_order))).cumsum(0)[1:]
+        gaps = (partial_sums - exact).reshape(max_order, -1)
+        return (gaps.norm(dim=1) / exact.norm()).numpy()
+
+
 # --- the two-layer network of the post, with closed-form Taylor terms --------------------------------------
 
 def two_layer(w0: torch.Tensor, a: torch.Tensor, movement: torch.Tensor, x: torch.Tensor,
