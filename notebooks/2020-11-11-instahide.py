@@ -30,8 +30,9 @@
 # time is listed in the reproducibility report). Figures 1 and
 # 2 illustrate mixup and the encryption on scikit-learn's two bundled photographs. The private data is
 # scikit-learn's 8×8 digits; the public images of the cross-dataset mode (ImageNet in the paper) are
-# 8×8 grayscale crops of the photographs. The classifier is a two-hidden-layer MLP, not the paper's
-# ResNet-18, and is trained for 100 epochs (200 in the paper). The attack replaces Carlini et al.'s
+# 8×8 grayscale crops of the photographs. The classifiers are a two-hidden-layer MLP (100 epochs, for every
+# $k$) and a two-layer CNN (60 epochs, for $k = 1, 2, 4$), not the paper's ResNet-18 trained 200 epochs on
+# CIFAR-10's 50 000 images. The attack replaces Carlini et al.'s
 # similarity network (10 GPU-hours of training) by the plain correlation of absolute values or by a small
 # MLP trained in seconds, and their clique heuristics by a simpler greedy grouping, so its grouping is much
 # weaker; the true grouping is shown as the upper reference. As in their threat model, the attacker also
@@ -61,12 +62,19 @@ from offconvex.privacy import plots
 from offconvex.privacy.training import (
     TrainingConfig,
     accuracy,
+    learning_curve,
     train_classifier,
 )
 
 book.start("2020-11-11-instahide", PROFILE, SEED, perturbation=PERTURBATION)
 # classifier epochs (re-encrypted each)
 EPOCHS = book.by_profile(PROFILE, smoke=2, book=100, paper=200)
+# the small CNN's learning curves: epochs, test every CNN_EVERY epochs
+CNN_EPOCHS = book.by_profile(PROFILE, smoke=2, book=60, paper=200)
+CNN_EVERY = book.by_profile(PROFILE, smoke=1, book=5, paper=10)
+CURVE_KS = book.by_profile(
+    PROFILE, smoke=[1], book=[1, 2, 4], paper=[1, 2, 4]
+)
 TRAINING_SEEDS = book.by_profile(PROFILE, smoke=1, book=1, paper=3)
 KS = book.by_profile(
     PROFILE, smoke=[1, 2], book=[1, 2, 3, 4, 5, 6], paper=[1, 2, 3, 4, 5, 6]
@@ -275,13 +283,19 @@ book.sanity_check(
 # %% [markdown]
 # ## Figure 3 — the price in accuracy (beyond the post)
 #
-# We train the same MLP on plain digits and on InstaHide encryptions re-drawn every epoch, for
-# $k = 1, \dots, 6$ in both modes (cross-dataset with $\lceil k/2 \rceil$ private slots, as the official
-# default), with the official loss (cross-entropy against the mixed label) and SGD with momentum; the test
-# images are clean. The post reports about 90 % on CIFAR-10 with a ResNet-18 and calls it only slightly
-# worse than training without encryption (the paper's tables have the exact numbers). **Tolerance stated before
-# running:** we call the cost modest if encrypted training with $k \le 2$ loses at most 5 percentage points
-# against plain training, and check the same 5 points for the post's setting $k = 4$.
+# We train on plain digits and on InstaHide encryptions re-drawn every epoch, with the official loss
+# (cross-entropy against the mixed label), SGD with momentum and clean test images. The post reports about
+# 90 % on CIFAR-10 with a ResNet-18 and calls this only slightly worse than training without encryption (the
+# paper's tables have the exact numbers). **Tolerance stated before running:** the cost is modest if
+# encrypted training with $k \le 2$ loses at most 5 percentage points against plain training; the post's
+# setting $k = 4$ is held to the same 5 points.
+#
+# Two networks answer two questions. The two-hidden-layer MLP is trained for the same 100 epochs at every
+# $k = 1, \dots, 6$, in both modes (cross-dataset with $\lceil k/2 \rceil$ private slots, the official
+# default): how does the price grow with $k$ at a fixed budget? A small CNN (two $3 \times 3$ convolutions
+# with 8 and 16 channels, a max-pool and a linear read-out) is trained 60 epochs at $k = 1, 2, 4$ and
+# cross-dataset $k = 4$, and tested every 5 epochs: does the price shrink with training, and how far? The
+# claims are judged on the CNN after its last epoch, the best-trained classifier of this chapter.
 
 # %%
 config = TrainingConfig(epochs=EPOCHS)
@@ -318,16 +332,46 @@ cross_accuracy = np.array(
     ]
 )
 
+# %%
+cnn_config = TrainingConfig(epochs=CNN_EPOCHS, model="cnn")
+cnn_schemes = {f"inside k={k}": ih.inside(k) for k in CURVE_KS}
+if 4 in CURVE_KS:
+    cnn_schemes["cross k=4"] = ih.cross(4)
+
+
+def cnn_curve(scheme):
+    """Clean test accuracy every CNN_EVERY epochs of one CNN run."""
+    return learning_curve(
+        private[train],
+        onehot[train],
+        scheme,
+        cnn_config,
+        rng(SEED, f"cnn-keys-{scheme}"),
+        torch_generator(SEED, "cnn-init"),
+        private[test],
+        digit_labels[test],
+        CNN_EVERY,
+        public.reshape(len(public), -1),
+    )
+
+
+cnn_epochs = np.arange(CNN_EVERY, CNN_EPOCHS + 1, CNN_EVERY)
+cnn_plain = cnn_curve(None)
+cnn_curves = {name: cnn_curve(s) for name, s in cnn_schemes.items()}
+
 # %% tags=["hide-input"]
-fig, ax = book.figure(height=3.0)
+fig, axes = book.figure(1, 2, height=3.2)
 plots.accuracy_vs_k(
-    ax,
+    axes[0],
     {
-        "InstaHide inside-dataset": (KS, inside_accuracy),
-        "InstaHide cross-dataset": (cross_ks, cross_accuracy),
+        "inside-dataset": (KS, inside_accuracy),
+        "cross-dataset": (cross_ks, cross_accuracy),
     },
     plain_accuracy,
 )
+axes[0].set_title(f"MLP, {EPOCHS} epochs")
+plots.accuracy_vs_epochs(axes[1], cnn_epochs, cnn_curves, cnn_plain)
+axes[1].set_title("small CNN, learning curves")
 # SGD on CPU with one thread is deterministic; the tolerance only absorbs
 # BLAS summation-order changes.
 book.save_figure(
@@ -339,17 +383,21 @@ book.save_figure(
         "plain": plain_accuracy,
         "inside": inside_accuracy,
         "cross": cross_accuracy,
+        "cnn_epochs": cnn_epochs,
+        "cnn_plain": cnn_plain,
+        **{f"cnn/{name}": curve for name, curve in cnn_curves.items()},
     },
-    caption="Clean test accuracy of an MLP trained on InstaHide "
-    f"encryptions ({EPOCHS} epochs).",
+    caption="Clean test accuracy when training on InstaHide encryptions. "
+    f"Left: an MLP after {EPOCHS} epochs, against k. Right: a small CNN "
+    "during training, plain and encrypted.",
     rtol=0,
     atol=0.02,
 )
 
 # %% [markdown]
-# The cross-dataset curve zigzags for a simple reason: with $\lceil k/2 \rceil$ private slots out of $k$,
-# the private images carry about half of the weight at even $k$ but about two thirds at $k = 3$ and three
-# fifths at $k = 5$, so the digit is easier to see at odd $k$.
+# The cross-dataset curve on the left zigzags for a simple reason: with $\lceil k/2 \rceil$ private slots
+# out of $k$, the private images carry about half of the weight at even $k$ but about two thirds at $k = 3$
+# and three fifths at $k = 5$, so the digit is easier to see at odd $k$.
 
 # %%
 def mean_private_weight(k):
@@ -366,39 +414,98 @@ print(
     {k: round(share, 3) for k, share in private_share.items()},
 )
 
+# %% [markdown]
+# **Why the price is high here, and what lowers it.** Nothing in the encryption is wrong (the sanity checks
+# above hold, and plain training reaches the usual accuracy on these digits). Three measured facts explain
+# the gap. First, the budget: plain training is done within a few epochs, while the encrypted curves on the
+# right keep rising for most of the run (cross-dataset $k = 4$ until its end), and every setting costs the
+# MLP far more after its 100 epochs than the CNN after 60 (table below), although both see one fresh
+# encryption of each image per epoch. A sign-flipped, mixed digit carries its class only through features that ignore the
+# per-pixel sign, and a network needs many passes of fresh encryptions to find them; the paper's ResNet-18
+# sees 50 000 images for 200 epochs, over a hundred times more gradient steps than the CNN here (printed
+# below). Second, the
+# architecture: convolutions find those features much sooner than the MLP, for a similar CPU time. Third,
+# the label: cross-dataset labels are not renormalised (they sum to the private weight, often near a half),
+# which shrinks the gradient and slows early training: the CNN's cross-dataset curve idles for its first
+# epochs and then catches up with inside-dataset $k = 4$, and the MLP's cross-dataset accuracy after 100
+# epochs is the lowest of the figure. The table prints the accuracy lost against plain training with the
+# same network and budget. The upshot: at this scale only $k = 1$ (the sign flip alone) comes
+# close to the post's "slightly worse", and reaching it at $k = 2$ and $k = 4$ would need a longer run or a
+# larger network than a CPU chapter affords; the claims below say so.
+
 # %%
-small_k = [index for index, k in enumerate(KS) if k <= 2]
-worst_small_k = float(inside_accuracy.mean(axis=0)[small_k].min())
-drop_small_k = float(plain_accuracy.mean() - worst_small_k)
+mlp_drop = {
+    f"inside k={k}": float(
+        plain_accuracy.mean() - inside_accuracy.mean(axis=0)[KS.index(k)]
+    )
+    for k in CURVE_KS
+    if k in KS
+}
+if 4 in cross_ks:
+    mlp_drop["cross k=4"] = float(
+        plain_accuracy.mean()
+        - cross_accuracy.mean(axis=0)[cross_ks.index(4)]
+    )
+cnn_drop = {
+    name: float(cnn_plain[-1] - curve[-1])
+    for name, curve in cnn_curves.items()
+}
+print(
+    f"accuracy lost to encryption (plain: MLP "
+    f"{plain_accuracy.mean():.3f}, CNN {cnn_plain[-1]:.3f})"
+)
+steps_here = CNN_EPOCHS * -(-N_TRAIN // cnn_config.batch_size)
+steps_paper = 200 * -(-50_000 // cnn_config.batch_size)
+print(
+    f"SGD steps: CNN here {steps_here}, ResNet-18 in the paper "
+    f"{steps_paper} ({steps_paper / steps_here:.0f} times more)"
+)
+print(f"{'setting':12s} {'MLP':>12s} {'CNN':>12s}")
+for name in cnn_drop:
+    mlp = f"{mlp_drop[name]:.3f}" if name in mlp_drop else "-"
+    print(f"{name:12s} {mlp:>12s} {cnn_drop[name]:>12.3f}")
+
+# %%
+cnn_small_k = [
+    name for name, k in zip(cnn_curves, CURVE_KS, strict=False) if k <= 2
+]
+worst_small_k = min(cnn_curves[name][-1] for name in cnn_small_k)
+drop_small_k = float(cnn_plain[-1] - worst_small_k)
 reason = (
-    f"an MLP on 8×8 digits trained {EPOCHS} epochs on one CPU thread has "
-    "to learn sign-invariant features from scratch; the paper's "
-    "ResNet-18 trained 200 epochs on CIFAR-10"
+    f"a CNN on 8×8 digits after {CNN_EPOCHS} epochs of 1200 images (its "
+    "curve still rising) and an MLP after "
+    f"{EPOCHS}; the paper's ResNet-18 trained 200 epochs on CIFAR-10's "
+    "50 000 images"
 )
 passed = drop_small_k <= 0.05
 book.claim(
     "Accuracy cost at small k is modest: inside-dataset k ≤ 2 loses ≤ 5 "
-    "points of clean test accuracy",
+    "points of clean test accuracy (CNN, last epoch)",
     passed,
     not_reproduced=None if passed else reason,
-    plain=float(plain_accuracy.mean()),
-    worst_small_k=worst_small_k,
+    plain=float(cnn_plain[-1]),
+    worst_small_k=float(worst_small_k),
     drop=drop_small_k,
+    mlp_drop_small_k=max(
+        mlp_drop[f"inside k={k}"] for k in CURVE_KS if k <= 2 and k in KS
+    ),
 )
-if 4 in KS:
-    inside_k4 = float(inside_accuracy.mean(axis=0)[KS.index(4)])
-    cross_k4 = float(cross_accuracy.mean(axis=0)[cross_ks.index(4)])
-    drop_k4 = float(plain_accuracy.mean() - min(inside_k4, cross_k4))
+if 4 in CURVE_KS:
+    inside_k4 = float(cnn_curves["inside k=4"][-1])
+    cross_k4 = float(cnn_curves["cross k=4"][-1])
+    drop_k4 = float(cnn_plain[-1] - min(inside_k4, cross_k4))
     passed = drop_k4 <= 0.05
     book.claim(
         "Post: training on encryptions is only slightly worse than plain "
-        "training — k = 4 (inside and cross) within 5 points",
+        "training — k = 4 (inside and cross) within 5 points (CNN, last "
+        "epoch)",
         passed,
         not_reproduced=None if passed else reason,
-        plain=float(plain_accuracy.mean()),
+        plain=float(cnn_plain[-1]),
         inside_k4=inside_k4,
         cross_k4=cross_k4,
         drop=drop_k4,
+        mlp_drop_k4=max(mlp_drop["inside k=4"], mlp_drop["cross k=4"]),
     )
 
 # %% [markdown]
@@ -682,6 +789,75 @@ book.claim(
     naive_grouping=naive_grouping,
     learned_quality=learned_quality,
     naive_quality=naive_quality,
+)
+
+# %% [markdown]
+# **The attack at the challenge setting, against doing nothing.** The dotted line of Figure 5 is what an
+# attacker gets without any attack: the average $|\text{digit}|$ already correlates with every $|P|$, since
+# all digits share a dark background and a bright centre. An attack is only worth its name above that
+# line. At $k = 6$ with two private slots (largest $T$), the numbers are printed below. The recovery
+# step itself is sound: given the true grouping it recovers the digits well. What fails is step 1: the
+# correlation of absolute values barely separates pairs that share a private image (its AUC in Figure 4),
+# because each private digit carries only a small share of the weight of a mix whose other four images
+# are photo patches (the mean share is printed below), and because all digits look alike in absolute
+# value. Its greedy groups are then
+# mostly wrong, each recovered image is an average over encryptions of unrelated digits, and the
+# result is no better than the average digit. The learned similarity, trained on the attacker's own
+# encryptions, groups better and lifts the recovery above the line; the right panel of Figure 5 shows how
+# the recovery grows with grouping accuracy. So the attack needs a similarity good enough to group
+# encryptions correctly, which Carlini et al. bought with a network trained for 10 GPU-hours; at this
+# scale the plain correlation does not provide it.
+
+# %%
+challenge_rows = {
+    "no attack (average |digit|)": (None, no_attack),
+    "correlation grouping": (naive_grouping, naive_quality),
+    "learned similarity": (
+        learned_result.grouping_accuracy,
+        learned_quality,
+    ),
+    "true grouping": (1.0, float(challenge["true"][-1])),
+}
+print(f"k = 6, 2 private, T = {max(ATTACK_EPOCHS)}, n = {N_ATTACKED}")
+print(f"{'':30s} {'grouping acc.':>14s} {'median corr':>12s}")
+for name, (grouping, quality) in challenge_rows.items():
+    shown = "-" if grouping is None else f"{grouping:.3f}"
+    print(f"{name:30s} {shown:>14s} {quality:>12.3f}")
+print(f"naive AUC {naive_auc:.3f}, learned AUC {learned_auc:.3f}")
+share_k6 = ih.sample_coefficients(
+    rng(SEED, "share"), 20_000, learned_scheme
+)
+print(f"mean weight of one private slot: {share_k6[:, 0].mean():.3f}")
+
+# %% [markdown]
+# **Thresholds of the next two checks, fixed before the run that judges them** (after the issue that
+# prompted them had reported this run's numbers): the learned and the true grouping beat the no-attack
+# line by at least 0.1 in median correlation; the correlation grouping does not beat it by more than 0.05.
+
+# %%
+beats = {
+    name: quality - no_attack
+    for name, (_, quality) in challenge_rows.items()
+    if name != "no attack (average |digit|)"
+}
+book.claim(
+    "At k = 6 (2 private), largest T, the learned similarity's and the "
+    "true grouping's recoveries beat the no-attack baseline by ≥ 0.1",
+    bool(
+        beats["learned similarity"] >= 0.1
+        and beats["true grouping"] >= 0.1
+    ),
+    no_attack=no_attack,
+    learned_margin=beats["learned similarity"],
+    true_margin=beats["true grouping"],
+)
+book.claim(
+    "At k = 6 (2 private), largest T, the correlation grouping's recovery "
+    "is no better than no attack (margin over it ≤ 0.05)",
+    bool(beats["correlation grouping"] <= 0.05),
+    no_attack=no_attack,
+    correlation_quality=naive_quality,
+    margin=beats["correlation grouping"],
 )
 
 # %% [markdown]

@@ -3,7 +3,15 @@ import pytest
 import torch
 from offconvex.privacy import data as data
 from offconvex.privacy import instahide as ih
-from offconvex.privacy.training import TrainingConfig, accuracy, soft_cross_entropy, train_classifier
+from offconvex.privacy.training import (
+    TrainingConfig,
+    accuracy,
+    learning_curve,
+    make_cnn,
+    make_model,
+    soft_cross_entropy,
+    train_classifier,
+)
 
 
 @pytest.mark.parametrize("scheme", [ih.inside(1), ih.inside(2), ih.inside(4), ih.inside(6),
@@ -157,3 +165,41 @@ def test_plain_training_learns_digits_quickly():
     model = train_classifier(x[:600], data.one_hot(labels[:600], 10), None, TrainingConfig(epochs=10),
                              np.random.default_rng(0), torch.Generator().manual_seed(0))
     assert accuracy(model, x[600:900], labels[600:900]) > 0.85
+
+
+def test_cnn_maps_flat_images_to_logits_and_is_seeded():
+    first = make_cnn(8, 10, 4, torch.Generator().manual_seed(3))
+    second = make_cnn(8, 10, 4, torch.Generator().manual_seed(3))
+    x = torch.randn(5, 64)
+    assert first(x).shape == (5, 10)
+    torch.testing.assert_close(first(x), second(x))
+    conv = first[1]
+    assert conv.weight.abs().max() <= 1 / 3  # +-1/sqrt(fan-in), fan-in = 1 * 3 * 3
+    with pytest.raises(ValueError, match="even side"):
+        make_cnn(7, 10, 4, torch.Generator())
+
+
+def test_make_model_dispatches_and_rejects_unknown_names():
+    generator = torch.Generator().manual_seed(0)
+    assert isinstance(make_model(TrainingConfig(model="cnn"), 64, 10, generator)[1], torch.nn.Conv2d)
+    assert isinstance(make_model(TrainingConfig(), 64, 10, generator)[0], torch.nn.Linear)
+    with pytest.raises(ValueError, match="square"):
+        make_model(TrainingConfig(model="cnn"), 60, 10, generator)
+    with pytest.raises(ValueError, match="'mlp' or 'cnn'"):
+        make_model(TrainingConfig(model="resnet"), 64, 10, generator)
+
+
+def test_learning_curve_ends_at_the_trained_model():
+    images, labels = data.digits()
+    x = ih.standardize(images)
+    onehot = data.one_hot(labels[:300], 10)
+    config = TrainingConfig(epochs=4, model="cnn")
+    curve = learning_curve(x[:300], onehot, ih.inside(2), config, np.random.default_rng(1),
+                           torch.Generator().manual_seed(1), x[300:400], labels[300:400], every=2)
+    model = train_classifier(x[:300], onehot, ih.inside(2), config, np.random.default_rng(1),
+                             torch.Generator().manual_seed(1))
+    assert curve.shape == (2,)
+    assert curve[-1] == accuracy(model, x[300:400], labels[300:400])
+    with pytest.raises(ValueError, match="every"):
+        learning_curve(x[:10], onehot[:10], None, config, np.random.default_rng(1), torch.Generator(),
+                       x[:10], labels[:10], every=0)

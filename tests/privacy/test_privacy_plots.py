@@ -22,3 +22,13 @@ def test_recovery_plots_return_their_axes():
     assert privacy.recovery_vs_epochs(axes[0], [5, 10], recovery, 0.4) is axes[0]
     assert privacy.recovery_vs_grouping(axes[1], recovery, 0.4, (0.45, 0.65), "k=2") is axes[1]
     plt.close(fig)
+
+
+def test_accuracy_vs_epochs_draws_each_curve_and_plain():
+    fig, ax = plt.subplots()
+    epochs = np.array([10, 20, 30])
+    curves = {"k=1": np.array([0.5, 0.7, 0.8]), "k=2": np.array([0.4, 0.6, 0.7])}
+    assert privacy.accuracy_vs_epochs(ax, epochs, curves, np.array([0.9, 0.95, 0.96])) is ax
+    assert len(ax.lines) == 3  # two curves and plain training
+    np.testing.assert_array_equal(ax.lines[-1].get_ydata(), [0.9, 0.95, 0.96])
+    plt.close(fig)

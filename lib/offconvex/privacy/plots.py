@@ -46,6 +46,18 @@ def accuracy_vs_k(ax, accuracies: dict, plain: np.ndarray):
     return ax
 
 
+def accuracy_vs_epochs(ax, epochs: np.ndarray, curves: dict, plain: np.ndarray):
+    """Clean test accuracy during training: ``curves[name]`` over ``epochs``, plain training dashed black."""
+    for index, (name, values) in enumerate(curves.items()):
+        ax.plot(epochs, values, "o-", color=f"C{index}", markersize=3, label=name)
+    ax.plot(epochs, plain, "k--", label="plain training")
+    ax.set_xlabel("training epochs")
+    ax.set_ylabel("clean test accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.legend()
+    return ax
+
+
 def curves(ax, x: np.ndarray, series: dict, xlabel: str, ylabel: str, reference: float | None = None,
            reference_label: str = ""):
     """Several named curves over a common ``x`` with an optional horizontal reference line."""
