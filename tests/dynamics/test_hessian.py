@@ -46,3 +46,21 @@ def test_bad_shapes_are_refused():
         hessian.hvp(lambda t: t.sum(), torch.zeros(3), torch.zeros(4))
     with pytest.raises(ValueError, match="theta"):
         hessian.dense_hessian(lambda t: t.sum(), torch.zeros(2, 2))
+
+
+@pytest.mark.parametrize("activation", ["linear", "relu"])
+def test_reverse_over_reverse_hvp_equals_forward_over_reverse(activation):
+    from offconvex.dynamics import homogeneous_networks as hn
+
+    problem = hn.digits_problem(50, (64, 6, 5, 10), activation)
+    theta = hn.xavier_uniform(problem.widths, torch_generator(3, "init"))
+    vector = torch.randn(theta.shape, dtype=torch.float64, generator=torch_generator(3, "v"))
+    expected = hessian.hvp_forward(problem.loss, theta, vector)
+    got = hessian.hvp(problem.loss, theta, vector)
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12 * float(expected.abs().max()))
+    assert not got.requires_grad and not theta.requires_grad
+
+
+def test_hvp_of_a_linear_loss_is_zero():
+    theta = torch.ones(3, dtype=torch.float64)
+    torch.testing.assert_close(hessian.hvp(lambda t: 2.0 * t.sum(), theta, theta), torch.zeros(3, dtype=torch.float64))

@@ -95,3 +95,14 @@ def test_gd_records_at_listed_steps_the_same_iterates_as_every_step():
                                            (None, [10], "record_at"), (0, None, "record_every")):
         with pytest.raises(ValueError, match=match):
             hn.train_gd(problem, theta, 0.1, 9, record_every, record_at=record_at)
+
+
+@pytest.mark.parametrize("activation", ["linear", "relu"])
+def test_hand_written_gradient_equals_autograd(activation):
+    problem = hn.digits_problem(40, (64, 7, 5, 10), activation)
+    theta = hn.xavier_uniform(problem.widths, torch_generator(2, "init"))
+    leaf = theta.clone().requires_grad_(True)
+    expected = torch.autograd.grad(problem.loss(leaf), leaf)[0]
+    got = hn.cross_entropy_gradient(theta, problem.x, problem.labels, problem.widths, activation)
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12 * float(expected.abs().max()))
+    torch.testing.assert_close(problem.gradient(theta), got, rtol=0, atol=0)

@@ -96,3 +96,25 @@ def test_random_ht_tensor_norm():
     assert t.shape == (3, 3, 3, 3) and np.isclose(np.linalg.norm(t), 64.0)
     # matricization {0,1} x {2,3} has rank <= 2 (the root's hierarchical rank)
     assert np.linalg.matrix_rank(t.reshape(9, 9), tol=1e-8) <= 2
+
+
+@pytest.mark.parametrize("order, pool, widths", [(4, 2, (5, 6)), (4, None, (5,)), (8, 2, (3, 4, 5)), (9, 3, (3, 2))])
+def test_closed_form_gradients_equal_autograd(order, pool, widths):
+    import functools
+
+    import torch
+    from offconvex.factorization import tensor_completion as tc
+
+    tree, dims = htf.mode_tree(order, pool), (3, 2, 4, 3, 2, 3, 2, 2, 2)[:order]
+    rng = np.random.default_rng(7)
+    flat = htf.flatten(htf.init_weights(tree, dims, widths, 0.5, rng))
+    target = rng.standard_normal(dims)
+    mask = tc.observation_mask(dims, target.size // 3, rng).astype(float)
+    model = functools.partial(htf.flat_htf_to_tensor, tree=tree)
+    np.testing.assert_allclose(model(flat), htf.htf_to_tensor(htf.unflatten(flat, tree), tree), rtol=0, atol=0)
+    closed = tc.loss_gradients(flat, model, target, mask)
+    expected = tc.autograd_loss_gradients(flat, model, torch.from_numpy(target), torch.from_numpy(mask))
+    assert len(closed) == len(expected)
+    for got, want in zip(closed, expected, strict=True):
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())

@@ -90,9 +90,40 @@ class FullBatchProblem(NamedTuple):
         return cross_entropy(theta, self.x, self.labels, self.widths, self.activation)
 
     def gradient(self, theta: torch.Tensor) -> torch.Tensor:
+        if self.activation in _DERIVATIVE_MASKS:
+            return cross_entropy_gradient(theta.detach(), self.x, self.labels, self.widths, self.activation)
         # plain reverse mode: ~1.6x faster per step than torch.func.grad here, and GD takes ~10^4 steps
         theta = theta.detach().requires_grad_(True)
         return torch.autograd.grad(self.loss(theta), theta)[0]
+
+
+# σ'(z) as a mask for the homogeneous activations (ReLU's at 0 is 0, as in torch's backward).
+_DERIVATIVE_MASKS = {"linear": None, "relu": lambda z: z > 0}
+
+
+def cross_entropy_gradient(theta: torch.Tensor, x: torch.Tensor, labels: torch.Tensor, widths,
+                           activation: str = "relu") -> torch.Tensor:
+    """∇f(θ) of :func:`cross_entropy` by hand-written back-propagation (linear or ReLU networks), shape (d,).
+
+    The same matmuls as autograd (GD runs ~10^4 steps of a ~10^6-flop network, where autograd's graph
+    costs ~40 % more): ``d logits = (softmax − onehot) / n``, ``d W_l = d z_l^T h_{l−1}``, ``d h_{l−1} = d z_l W_l``.
+    """
+    weights, mask_of = unflatten(theta, widths), _DERIVATIVE_MASKS[activation]
+    hidden, masks = [x], []
+    for weight in weights[:-1]:
+        z = hidden[-1] @ weight.T
+        masks.append(None if mask_of is None else mask_of(z))
+        hidden.append(z if mask_of is None else torch.relu(z))
+    upstream = torch.softmax(hidden[-1] @ weights[-1].T, dim=1)
+    upstream[torch.arange(len(labels)), labels] -= 1.0
+    upstream /= len(labels)
+    grads = []
+    for layer in range(len(weights) - 1, -1, -1):
+        grads.append((upstream.T @ hidden[layer]).reshape(-1))
+        if layer > 0:
+            upstream = upstream @ weights[layer]
+            upstream = upstream if masks[layer - 1] is None else upstream * masks[layer - 1]
+    return torch.cat(grads[::-1])
 
 
 def train_gd(problem: FullBatchProblem, theta0: torch.Tensor, eta: float, n_steps: int,
