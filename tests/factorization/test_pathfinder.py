@@ -1,4 +1,3 @@
-import time
 
 import numpy as np
 import pytest
@@ -25,13 +24,6 @@ def test_deterministic_from_the_generator():
     other = pf.pathfinder_images(40, 5, _gen(4), image_size=48)
     assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
     assert not torch.equal(first[0], other[0])
-
-
-def test_small_images_are_fast():
-    pf.pathfinder_images(50, 3, _gen(), image_size=32)  # warm-up
-    start = time.perf_counter()
-    pf.pathfinder_images(300, 3, _gen(), image_size=32)
-    assert time.perf_counter() - start < 2.0  # ~0.3 s on a busy shared core; generous against noise
 
 
 def _joined(image, markers, threshold=0.0):
