@@ -196,7 +196,8 @@ def cp_runs(seeds):
 TREE = htf.mode_tree(4, 2)
 
 
-# the library's model (not a local function), so that the fit uses its closed-form gradient
+# the library's model, not a local function: the fit then uses its
+# closed-form gradient
 htf_tensor = functools.partial(htf.flat_htf_to_tensor, tree=TREE)
 
 
