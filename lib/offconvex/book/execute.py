@@ -13,6 +13,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 
 @dataclass
 class Job:
@@ -66,7 +68,7 @@ def execute_in_process(notebook: Path, staging: Path, parameters: dict, cwd: Pat
     reader.start()
     try:
         worker.wait(timeout=timeout + 60)
-        reader.join()
+        reader.join(timeout=60)  # the pipe closes when the worker and its kernel are gone
         results = [line for line in lines if line.startswith("OFFCONVEX-RESULT ")]
         outcome = json.loads(results[-1].split(" ", 1)[1]) if results else {
             "ok": False, "error": f"worker crashed: {' '.join(' '.join(lines).split()[-40:])}"}
@@ -94,15 +96,27 @@ _RUNNING: set = set()
 _RUNNING_LOCK = threading.Lock()
 
 
-def _stop(worker: subprocess.Popen, grace: float = 10.0) -> None:
-    """SIGTERM (the worker shuts its kernel down), then SIGKILL after ``grace`` seconds."""
-    if worker.poll() is None:
-        worker.terminate()
+def _stop(worker: subprocess.Popen, grace: float = 30.0) -> None:
+    """SIGTERM (the worker shuts its kernel down), then SIGKILL after ``grace`` seconds, for the worker and
+    for what it started: the kernel runs in its own session, and one left behind (on a loaded machine its
+    shutdown can outlast the grace) would keep the worker's output pipe open and the runner waiting."""
+    if worker.poll() is not None:
+        return
+    try:
+        started = psutil.Process(worker.pid).children(recursive=True)
+    except psutil.Error:
+        started = []
+    worker.terminate()
+    try:
+        worker.wait(grace)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+    for process in started:
         try:
-            worker.wait(grace)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+            process.kill()  # psutil checks the process is still the one listed (no pid reuse)
+        except psutil.Error:
+            pass
 
 
 def stop_running_workers() -> None:
