@@ -193,11 +193,13 @@ time.sleep(120)
 
 
 def _kernels_of(folder: Path) -> list[int]:
-    """Live processes whose environment points their figures into ``folder`` (the notebook's kernel)."""
+    """Live kernels whose environment points their figures into ``folder`` (not the worker that starts
+    one, whose environment says the same: a SIGINT must come once the notebook runs)."""
     found = []
     for proc in Path("/proc").glob("[0-9]*"):
         try:
-            if str(folder).encode() in (proc / "environ").read_bytes() and proc.name != str(os.getpid()):
+            if str(folder).encode() in (proc / "environ").read_bytes() and proc.name != str(os.getpid()) \
+                    and b"ipykernel" in (proc / "cmdline").read_bytes():
                 found.append(int(proc.name))
         except OSError:
             continue

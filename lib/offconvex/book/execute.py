@@ -98,25 +98,30 @@ _RUNNING_LOCK = threading.Lock()
 
 def _stop(worker: subprocess.Popen, grace: float = 30.0) -> None:
     """SIGTERM (the worker shuts its kernel down), then SIGKILL after ``grace`` seconds, for the worker and
-    for what it started: the kernel runs in its own session, and one left behind (on a loaded machine its
-    shutdown can outlast the grace) would keep the worker's output pipe open and the runner waiting."""
+    for what it started: the kernel runs in its own session, and one left behind (a Ctrl-C during the
+    kernel's start, a shutdown that outlasts the grace) would keep the worker's output pipe open."""
     if worker.poll() is not None:
         return
-    try:
-        started = psutil.Process(worker.pid).children(recursive=True)
-    except psutil.Error:
-        started = []
+    started = _descendants(worker.pid)
     worker.terminate()
     try:
         worker.wait(grace)
     except subprocess.TimeoutExpired:
+        started += _descendants(worker.pid)  # a kernel that started after the SIGTERM
         worker.kill()
         worker.wait()
     for process in started:
         try:
-            process.kill()  # psutil checks the process is still the one listed (no pid reuse)
+            process.kill()  # psutil checks that it is still the process listed (no pid reuse)
         except psutil.Error:
             pass
+
+
+def _descendants(pid: int) -> list:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
 
 
 def stop_running_workers() -> None:
