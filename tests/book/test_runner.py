@@ -210,8 +210,11 @@ def _kernels_of(folder: Path) -> list[int]:
 def test_sigint_to_the_runner_alone_stops_its_kernels_and_publishes_nothing(scratch_project):
     write(scratch_project, "sleeper", SLEEPER)
     env = dict(os.environ, OFFCONVEX_ROOT=str(scratch_project.root))
+    # A test session started in the background by a shell (`make test &`) ignores SIGINT, and so would
+    # the runner it starts (Python keeps an ignored SIGINT ignored): give the runner the default back.
     runner = subprocess.Popen([sys.executable, "-m", "offconvex", "run", "sleeper"], env=env, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not _kernels_of(scratch_project.cache) and time.monotonic() < deadline:
         time.sleep(0.5)
