@@ -55,10 +55,8 @@ import time
 import numpy as np
 from offconvex import book
 from offconvex.core.random import rng, torch_generator
-from offconvex.privacy import attack as attack
-from offconvex.privacy import data as data
+from offconvex.privacy import attack, data, plots
 from offconvex.privacy import instahide as ih
-from offconvex.privacy import plots
 from offconvex.privacy.training import (
     TrainingConfig,
     accuracy,

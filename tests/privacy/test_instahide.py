@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import torch
-from offconvex.privacy import data as data
+from offconvex.privacy import data
 from offconvex.privacy import instahide as ih
 from offconvex.privacy.training import (
     TrainingConfig,

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
-from offconvex.privacy import attack as attack
-from offconvex.privacy import data as data
+from offconvex.privacy import attack, data
 from offconvex.privacy import instahide as ih
 
 

@@ -154,7 +154,7 @@ def run_mutant(project: Project, mutant: Mutant, workdir: Path, timeout: float |
     """Run the mutated chapter and check it as CI does: caught when at least 2 of the published run and
     its rounding retests (regress.RETESTS) lie outside the baselines (the check's 2-of-3 rule)."""
     from offconvex.book.execute import execute_in_process, kernel_environment, kernel_settings
-    from offconvex.book.regress import RETESTS, accepted_by_two_of_three, check_figures
+    from offconvex.book.regress import Verdict, check_figures, retests_of
     from offconvex.book.runner import plan
 
     scratch = scratch_copy(project, workdir)
@@ -177,15 +177,11 @@ def run_mutant(project: Project, mutant: Mutant, workdir: Path, timeout: float |
     if not outcome["ok"]:
         return {"slug": mutant.slug, "mutant": mutant.name, "caught": True, "how": problems[0],
                 "largest_move": None, "retests": []}
-    inside, retests = [not problems], []
-    for perturbation in RETESTS if problems else ():
-        found = one_run(perturbation)[1]
-        retests.append({"perturbation": perturbation, "problems": len(found), "first": found[0] if found else ""})
-        inside.append(not found)
-        if found:
-            break
+    verdict = Verdict(mutant.slug, problems, retests_of(problems, lambda perturbation: one_run(perturbation)[1]))
+    retests = [{"perturbation": perturbation, "problems": len(found), "first": found[0] if found else ""}
+               for perturbation, found in verdict.retests]
     move, where = largest_move(baselines, figures)
-    return {"slug": mutant.slug, "mutant": mutant.name, "caught": not accepted_by_two_of_three(inside),
+    return {"slug": mutant.slug, "mutant": mutant.name, "caught": not verdict.accepted,
             "how": problems[0] if problems else "", "problems": len(problems), "retests": retests,
             "largest_move": move, "largest_move_at": where, "seconds": outcome["seconds"]}
 

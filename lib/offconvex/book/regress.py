@@ -303,13 +303,7 @@ def check_figures(baselines: Path, figures: Path, diff_dir: Path) -> list[str]:
 
 def check_slug(project: Project, slug: str) -> list[str]:
     """Every regression problem of one chapter's last run (empty when it matches its baselines)."""
-    baselines = project.baselines / slug
-    if not baselines.is_dir():
-        return [f"no baselines for {slug}: run `make baselines SLUGS={slug}` and commit tests/baselines/{slug}"]
-    figures, problem = _book_run_figures(project, slug)
-    if problem:
-        return [problem]
-    return check_figures(baselines, figures, project.build / "regression" / slug)
+    return judge_slug(project, slug, retest=False).problems
 
 
 @dataclass
@@ -338,29 +332,29 @@ class Verdict:
 
 
 def judge_slug(project: Project, slug: str, retest: bool = True, echo=print) -> Verdict:
-    """check_slug, then the 2-of-3 rule: a chapter whose published run lies outside its ensemble is run
-    again under the RETESTS perturbations (book profile, cached, never published) until 2 runs agree."""
-    problems = check_slug(project, slug)
+    """The chapter's last run against its baselines, then the 2-of-3 rule: a published run that lies
+    outside its ensemble is run again under the RETESTS perturbations (book profile, cached, never
+    published) until two runs agree. A missing run or baseline is no rounding event: never retested."""
     baselines = project.baselines / slug
-    if not problems or not retest or not (baselines / SUMMARY).exists() or not _compared(project, slug):
-        return Verdict(slug, problems)
+    if not baselines.is_dir():
+        return Verdict(slug, [f"no baselines for {slug}: run `make baselines SLUGS={slug}` and commit "
+                              f"tests/baselines/{slug}"])
+    figures, problem = _book_run_figures(project, slug)
+    if problem:
+        return Verdict(slug, [problem])
+    verdict = Verdict(slug, check_figures(baselines, figures, project.build / "regression" / slug))
+    if not verdict.problems or not retest or not (baselines / SUMMARY).exists():
+        return verdict
     from offconvex.book.runner import run
 
-    verdict = Verdict(slug, problems)
-    for perturbation in RETESTS:
+    def rerun(perturbation: int) -> list[str]:
         result = run(project, [slug], "book", {"PERTURBATION": perturbation}, 1, publish_outputs=False, echo=echo)[0]
-        found = ([f"the retest failed: {result.error}"] if not result.ok else
-                 check_figures(baselines, _member_figures(project, result.record),
-                               project.build / "regression" / slug / f"retest-{perturbation}"))
-        verdict.retests.append((perturbation, found))
-        if found:  # two of three runs lie outside: no third can change the verdict
-            break
+        return ([f"the retest failed: {result.error}"] if not result.ok else
+                check_figures(baselines, _member_figures(project, result.record),
+                              project.build / "regression" / slug / f"retest-{perturbation}"))
+
+    verdict.retests = retests_of(verdict.problems, rerun)
     return verdict
-
-
-def _compared(project: Project, slug: str) -> bool:
-    """Whether the published run got as far as being compared (a missing run or baseline is no rare event)."""
-    return _book_run_figures(project, slug)[1] is None
 
 
 def check_all(project: Project, slugs: list[str] | None) -> int:
@@ -584,6 +578,18 @@ RETESTS = (1001, 1002)  # PERTURBATION values of the retests: far above any ense
 def accepted_by_two_of_three(outcomes: list[bool]) -> bool:
     """``outcomes``: whether each run (published, then retests) lay inside the ensemble's band."""
     return outcomes[0] or sum(outcomes) >= 2
+
+
+def retests_of(problems: list[str], rerun) -> list[tuple[int, list[str]]]:
+    """The retests the 2-of-3 rule asks for after a run with ``problems``: ``rerun(PERTURBATION)`` gives a
+    retest's problems; none when the run passed, and no second once the first also lies outside."""
+    retests = []
+    for perturbation in RETESTS if problems else ():
+        found = rerun(perturbation)
+        retests.append((perturbation, found))
+        if found:  # two of three runs lie outside: no third can change the verdict
+            break
+    return retests
 
 
 def retest_study(source: Path, member_dirs: list[Path], figure_ids: list[str], margin: float) -> dict:
