@@ -17,7 +17,7 @@ from offconvex.book.project import PROFILES, BookError, Project
 EPILOG = """examples:
   python -m offconvex run                              every notebook, book profile, cached
   python -m offconvex run 2020-11-27-reg-dl-not-norm --profile smoke -p SEED 3
-  python -m offconvex book                             run + report + jupyter-book build
+  python -m offconvex book                             run (5 seeds) + report + jupyter-book build
   python -m offconvex run --scheduler tcp://host:8786  execute on a Dask cluster (see README)
   python -m offconvex check                            regress figures and claims against tests/baselines
   python -m offconvex baselines SLUG                   regenerate baselines with their rounding ensemble
@@ -39,6 +39,13 @@ def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
     return value
 
 
@@ -83,8 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_run_options(commands.add_parser("run", help="execute notebooks with papermill (cached)"))
-    book = commands.add_parser("book", help="run notebooks, write the report, build _build/html")
+    book = commands.add_parser("book", help="run notebooks (at 5 seeds), write the report, build _build/html")
     _add_run_options(book)
+    book.add_argument("--extra-seeds", type=non_negative_int, default=None, metavar="N",
+                      help="seeds besides the published one at which every claim is judged (default 4; "
+                           "0: the published seed only)")
     check = commands.add_parser("check", help="compare figures and claims of the last book run with baselines")
     check.add_argument("slugs", nargs="*", metavar="SLUG")
     baselines = commands.add_parser("baselines", help="regenerate tests/baselines from the book profile and its "
@@ -93,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     baselines.add_argument("--jobs", "-j", type=positive_int, default=None)
     baselines.add_argument("--members", type=positive_int, default=None,
                            help="rounding-perturbed runs besides the published one (default: 7)")
+    baselines.add_argument("--seeds-only", action="store_true",
+                           help="only the claims' verdicts at the book's other seeds (seeds.json); the ensemble "
+                                "baselines are kept")
     mutants = commands.add_parser("mutants", help="apply small real changes; report which the regression catches")
     mutants.add_argument("slugs", nargs="*", metavar="SLUG")
     mutants.add_argument("--jobs", "-j", type=positive_int, default=None)
@@ -103,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     seeds.add_argument("slugs", nargs="*", metavar="SLUG")
     # A slug after the seeds would be read as one more seed: end the list with `--` (or put slugs first).
     seeds.add_argument("--seeds", nargs="+", type=seed, default=None, metavar="SEED",
-                       help="seeds besides each chapter's own (default: 1 2); end the list with -- before slugs")
+                       help="seeds besides each chapter's own (default: 1 2 3 4, the book's); end the list with -- "
+                            "before slugs")
     seeds.add_argument("--jobs", "-j", type=positive_int, default=None)
     commands.add_parser("lock", help="rewrite requirements.lock and environment.yml from this environment")
     return parser
@@ -171,10 +185,12 @@ def _main(argv=None) -> int:
                           args.force, args.timeout, scheduler=args.scheduler)
             return _exit_code(results)
         if args.command == "book":
+            from offconvex.book.seeds import EXTRA_SEEDS
             from offconvex.book.site import build_book
 
+            extra = EXTRA_SEEDS if args.extra_seeds is None else args.extra_seeds
             return build_book(project, args.slugs, args.profile, _parameters(args.parameter), args.jobs,
-                              args.force, args.timeout, scheduler=args.scheduler)
+                              args.force, args.timeout, scheduler=args.scheduler, extra_seeds=extra)
         if args.command == "check":
             from offconvex.book.regress import check_all
 
@@ -182,7 +198,8 @@ def _main(argv=None) -> int:
         if args.command == "baselines":
             from offconvex.book.regress import DEFAULT_MEMBERS, update_baselines
 
-            return update_baselines(project, args.slugs, args.jobs, args.members or DEFAULT_MEMBERS)
+            return update_baselines(project, args.slugs, args.jobs, args.members or DEFAULT_MEMBERS,
+                                    seeds_only=args.seeds_only)
         if args.command == "mutants":
             from offconvex.book.mutants import study
 
@@ -197,9 +214,9 @@ def _main(argv=None) -> int:
 
             return bench(project, args.jobs)
         if args.command == "seeds":
-            from offconvex.book.seeds import DEFAULT_SEEDS, sweep
+            from offconvex.book.seeds import other_seeds, sweep
 
-            return sweep(project, args.seeds or DEFAULT_SEEDS, args.slugs, args.jobs)
+            return sweep(project, args.seeds or other_seeds(0), args.slugs, args.jobs)
         if args.command == "lock":
             from offconvex.book.lock import write_lock
 

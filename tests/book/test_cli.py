@@ -107,6 +107,7 @@ def test_bench_writes_the_generated_pages_before_building_the_site(scratch_proje
     order = []
     record = {"seconds": 1.0, "peak_memory_mb": 10.0}
     monkeypatch.setattr(bench, "run", lambda **kw: [Result("x", "executed", record)])
+    monkeypatch.setattr(bench, "run_with_seeds", lambda *a, **kw: ([Result("x", "executed", record)], {}))
     monkeypatch.setattr(bench, "_timed_on_local_cluster", lambda project, jobs: (1.0, [Result("x", "executed", record)]))
     monkeypatch.setattr(bench, "write_pages", lambda project, failed: order.append("pages"))
     monkeypatch.setattr(bench, "build_site", lambda project: order.append("site") or 0)

@@ -1,6 +1,7 @@
 """Every chapter notebook: executes in the smoke and book profiles, and its book-profile figures and
 claims match tests/baselines (DESIGN §3; a rare rounding event is retested by the 2-of-3 rule, as
-`python -m offconvex check` does). The site then builds with warnings as errors."""
+`python -m offconvex check` does), and so do its claims' verdicts at the book's four other seeds. The
+site then builds with warnings as errors, with every claim's verdicts across seeds."""
 
 import warnings
 
@@ -9,6 +10,7 @@ from offconvex.book.chapters import CHAPTERS
 from offconvex.book.project import Project
 from offconvex.book.regress import judge_slug
 from offconvex.book.runner import run
+from offconvex.book.seeds import run_with_seeds
 from offconvex.book.site import build_site, write_pages
 
 PROJECT = Project.default()
@@ -18,7 +20,9 @@ pytestmark = pytest.mark.notebooks
 
 @pytest.fixture(scope="session")
 def book_run():
-    return {result.slug: result for result in run(PROJECT, SLUGS, "book", jobs=2)}
+    """What `make book` runs: every chapter at its published seed and four more, in one pool."""
+    results, _ = run_with_seeds(PROJECT, SLUGS, "book", {}, jobs=2)
+    return {result.slug: result for result in results}
 
 
 @pytest.fixture(scope="session")
@@ -50,5 +54,6 @@ def test_site_builds_with_warnings_as_errors(book_run, site_builds):
         assert chapter.post_url in page
         if chapter.slug in SLUGS:
             assert "offconvex-claims" in page and "data:image/png;base64" in page
+            assert "Across seeds" in page and "robust: hold at all 5 seeds" in page
     assert "Reproducibility report" in (html / "book" / "reproducibility.html").read_text()
     assert "Figure gallery" in (html / "book" / "gallery.html").read_text()

@@ -205,7 +205,7 @@ def test_check_uses_the_cached_book_run_after_a_smoke_run_and_refuses_stale_runs
             'book.save_figure(fig, "fig1", data={"y": y}, caption="A line.")\n')
     parameters = 'PROFILE = "book"\nSEED = 0\nPERTURBATION = 0\nSCALE = 2.0\n'
     scratch_project.notebook("toy").write_text(toy_notebook(body, parameters))
-    assert update_baselines(scratch_project, ["toy"], 1, members=2, echo=lambda *a, **k: None) == 0
+    assert update_baselines(scratch_project, ["toy"], 1, members=2, echo=lambda *a, **k: None, seeds=1) == 0
     summary = json.loads((scratch_project.baselines / "toy" / "ensemble.json").read_text())
     assert summary["members"] == 2 and len(summary["figures"]["fig1"]["held_out_margin"]) == 2
     spread = json.loads((scratch_project.baselines / "toy" / "fig1.json").read_text())["ensemble"]["spread"]["y"]
@@ -255,6 +255,21 @@ def test_the_two_of_three_rule_and_what_check_prints():
     change = Verdict("x", ["array y[3]: 2.0 vs baseline 1.0"], [(1001, ["array y[3]: 2.1 vs baseline 1.0"])])
     assert not change.accepted and change.lines()[0] == "FAIL x"
     assert change.lines()[-1] == "     retest PERTURBATION=1001: outside too: array y[3]: 2.1 vs baseline 1.0"
+    # the verdicts at other seeds: each seed by the same rule, and any seed that fails fails the chapter
+    steady = Verdict("x", [], seed=1)
+    fragile = Verdict("x", ["claim 'c' was pass, now not-reproduced"], [(1001, ["claim 'c' was pass, now fail"])], seed=3)
+    rounding = Verdict("x", ["claim 'c' was pass, now fail"], [(1001, []), (1002, [])], seed=4)
+    assert Verdict("x", [], seeds=[steady, rounding]).accepted
+    chapter = Verdict("x", [], seeds=[steady, fragile, rounding])
+    assert not chapter.accepted and chapter.lines() == [
+        "FAIL x",
+        "     seeds 1: every claim's verdict as in the baseline",
+        "     seed 3: claim 'c' was pass, now not-reproduced",
+        "     seed 3: retest PERTURBATION=1001: outside too: claim 'c' was pass, now fail",
+        "     seed 4: claim 'c' was pass, now fail",
+        "     seed 4: retest PERTURBATION=1001: verdicts as in the baseline",
+        "     seed 4: retest PERTURBATION=1002: verdicts as in the baseline",
+        "     seed 4: both retests keep the baseline's verdicts (a rare rounding event; accepted by the 2-of-3 rule)"]
 
 
 def _member_folder(folder, values):
@@ -298,7 +313,7 @@ def test_a_rare_event_in_the_published_run_is_retested_and_a_real_change_is_not_
     quiet = lambda *a, **k: None  # noqa: E731
     parameters = 'PROFILE = "book"\nSEED = 0\nPERTURBATION = 0\nSCALE = 2.0\nRARE = {}\n'
     scratch_project.notebook("toy").write_text(toy_notebook(body, parameters.format(0.0)))
-    assert update_baselines(scratch_project, ["toy"], 1, members=2, echo=quiet) == 0
+    assert update_baselines(scratch_project, ["toy"], 1, members=2, echo=quiet, seeds=1) == 0
     scratch_project.notebook("toy").write_text(toy_notebook(body, parameters.format(1e-6)))
     assert run(scratch_project, ["toy"], "book", echo=quiet)[0].ok
     verdict = judge_slug(scratch_project, "toy", echo=quiet)

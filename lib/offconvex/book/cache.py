@@ -16,10 +16,13 @@ from pathlib import Path
 
 from offconvex.book.project import Project
 
-KEEP_PER_SLUG = 4  # older entries are pruned; a few let switching profiles stay warm
+# Older entries are pruned. `make book` keeps 5 seeds of the book profile; the rest lets a smoke run or
+# a changed parameter come and go without pushing them out.
+KEEP_PER_SLUG = 12
 # Ensemble members (PERTURBATION > 0, `make baselines`) are kept apart, so that regenerating baselines
-# finds its members and a profile switch does not push them out (7 members, a held-out one, slack).
-KEEP_MEMBERS_PER_SLUG = 12
+# finds its members and a profile switch does not push them out (7 members, a held-out one, the retests
+# of the 2-of-3 rule at each seed, slack).
+KEEP_MEMBERS_PER_SLUG = 16
 DRIVER_ONLY = ("offconvex/__main__.py", "offconvex/cli.py", "offconvex/book/bench.py", "offconvex/book/ensemble.py",
                "offconvex/book/lock.py", "offconvex/book/mutants.py", "offconvex/book/regress.py",
                "offconvex/book/report.py", "offconvex/book/seeds.py", "offconvex/book/site.py")

@@ -42,16 +42,54 @@ def badge(status: str) -> str:
     return f"{mark} {label}"
 
 
+def across_seeds(statuses: dict) -> str:
+    """'robust: holds at all 5 seeds (0–4)' or 'holds at 3 of 5 seeds; not at seed 2 ⚠️, seed 4 ❌'.
+
+    ``statuses``: seed -> status, the published seed first. Robust means every seed, nothing less.
+    """
+    held = sum(status == "pass" for status in statuses.values())
+    if held == len(statuses):
+        return f"robust: holds at all {held} seeds ({', '.join(map(str, statuses))})"
+    misses = ", ".join(f"seed {seed} {BADGES[status][1]}" for seed, status in statuses.items() if status != "pass")
+    return f"holds at {held} of {len(statuses)} seeds; not at {misses}"
+
+
 def claims_html(entries: list[dict], caption: str) -> str:
-    """A claims table: status badge, claim, the numbers it was judged on (and the reason if not reproduced)."""
+    """A claims table: status badge, claim, the numbers it was judged on (and the reason if not reproduced);
+    when the entries carry ``seeds`` (seed -> status), a last column with the verdict across seeds."""
+    with_seeds = any("seeds" in entry for entry in entries)
     rows = []
     for entry in entries:
         numbers = format_measured(entry["measured"])
         if entry.get("reason"):
             numbers += f" — {entry['reason']}"
+        seeds = (f"<td>{html.escape(across_seeds(entry['seeds']))}</td>" if "seeds" in entry else
+                 "<td>not measured</td>") if with_seeds else ""
         rows.append(f'<tr><td><span class="offconvex-badge offconvex-{entry["status"]}">'
                     f'{html.escape(badge(entry["status"]))}</span></td>'
-                    f"<td>{html.escape(entry['text'])}</td><td>{html.escape(numbers)}</td></tr>")
+                    f"<td>{html.escape(entry['text'])}</td><td>{html.escape(numbers)}</td>{seeds}</tr>")
+    head = "<th>Status</th><th>Claim</th><th>Measured</th>" + ("<th>Across seeds</th>" if with_seeds else "")
     return (f'<table class="offconvex-claims"><caption>{html.escape(caption)}</caption>'
-            "<thead><tr><th>Status</th><th>Claim</th><th>Measured</th></tr></thead><tbody>"
-            + "".join(rows) + "</tbody></table>")
+            f"<thead><tr>{head}</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+
+
+def claims_tables(claims: list[dict], profile: str, seed: int) -> dict:
+    """The chapter's last output: the post's claims and, apart, the sanity checks (an HTML and a plain
+    text view). Claims that carry ``seeds`` (the book's comparison across seeds) get that column and
+    the caption says how many hold at every seed."""
+    post = post_claims(claims)
+    checks = [entry for entry in claims if entry.get("sanity")]
+    caption = f"Claims of the post: {count_reproduced(claims)} (profile {profile}, seed {seed})"
+    counted = [entry for entry in post if "seeds" in entry]
+    if counted:
+        seeds = len(counted[0]["seeds"])
+        held = sum(all(s == "pass" for s in entry["seeds"].values()) for entry in counted)
+        caption += f"; {held} of {len(post)} robust: hold at all {seeds} seeds"
+    parts = [claims_html(post, caption)]
+    if checks:
+        held = sum(entry["passed"] for entry in checks)
+        parts.append(claims_html(checks, "Sanity checks (identities and settings, not claims of the post): "
+                                         f"{held} of {len(checks)} hold"))
+    plain = "\n".join(f"{BADGES[e['status']][1]} {e['text']}"
+                      + (f" ({across_seeds(e['seeds'])})" if "seeds" in e else "") for e in claims)
+    return {"text/html": "".join(parts), "text/plain": plain}

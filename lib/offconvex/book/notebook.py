@@ -16,7 +16,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from offconvex.book.claims import BADGES, claims_html, count_reproduced, post_claims
+from offconvex.book.claims import claims_tables
 from offconvex.book.offline_math import CDN_FONT_AWESOME
 from offconvex.book.project import Project, check_profile
 from offconvex.book.provenance import git_commit
@@ -250,15 +250,6 @@ def _record(text: str, passed, kind: str, not_reproduced: str | None, figure: st
 
 def claims_table() -> None:
     """Show the post's claims and, apart, the sanity checks, each with a status badge and the numbers it
-    was judged on (the chapter's last cell)."""
+    was judged on (the chapter's last cell; `make book` adds each claim's verdicts at other seeds)."""
     session = _current()
-    claims = post_claims(session.claims)
-    checks = [entry for entry in session.claims if entry.get("sanity")]
-    where = f"profile {session.profile}, seed {session.seed}"
-    parts = [claims_html(claims, f"Claims of the post: {count_reproduced(claims)} ({where})")]
-    if checks:
-        held = sum(entry["passed"] for entry in checks)
-        parts.append(claims_html(checks, "Sanity checks (identities and settings, not claims of the post): "
-                                         f"{held} of {len(checks)} hold"))
-    plain = "\n".join(f"{BADGES[e['status']][1]} {e['text']}" for e in session.claims)
-    _display({"text/html": "".join(parts), "text/plain": plain})
+    _display(claims_tables(session.claims, session.profile, session.seed))

@@ -12,6 +12,10 @@ differences, never below the figure's floor), so a plotting change that moves a 
 comparison leaves a diff image under _build/regression/<slug>/.
 Claims: none may fail; each keeps a verdict the ensemble showed (a claim whose verdict differs between
 members is rounding-sensitive: either is accepted, and the report says so) and its numbers within the band.
+
+Verdicts at the other seeds (``seeds.json``): at each of the book's other seeds every claim keeps the
+verdict its baseline run there had (or one a rounding-perturbed run there showed), so a change that makes
+a claim fragile is caught. A seed whose verdicts moved is retested by the same 2-of-3 rule.
 """
 
 import json
@@ -29,6 +33,8 @@ from offconvex.book.project import BookError, Project
 DEFAULT_CLAIM_TOLERANCE = (1e-6, 1e-9)
 DEFAULT_MEMBERS = 7  # perturbed runs besides the published one (README: how the size was chosen)
 SUMMARY = "ensemble.json"  # per chapter: the ensemble's size, margin and held-out measurements
+SEED_VERDICTS = "seeds.json"  # per chapter: every claim's verdicts at the book's other seeds
+SEED_MEMBERS = 1  # rounding-perturbed runs per other seed when making that baseline (besides the plain one)
 
 
 def _load(path: Path, what: str):
@@ -266,7 +272,7 @@ def _book_run_figures(project: Project, slug: str) -> tuple[Path | None, str | N
 
 
 def figure_ids(folder: Path) -> list[str]:
-    return sorted(p.stem for p in folder.glob("*.json") if p.name not in ("claims.json", SUMMARY))
+    return sorted(p.stem for p in folder.glob("*.json") if p.name not in ("claims.json", SUMMARY, SEED_VERDICTS))
 
 
 def check_figures(baselines: Path, figures: Path, diff_dir: Path) -> list[str]:
@@ -302,39 +308,61 @@ def check_figures(baselines: Path, figures: Path, diff_dir: Path) -> list[str]:
 
 
 def check_slug(project: Project, slug: str) -> list[str]:
-    """Every regression problem of one chapter's last run (empty when it matches its baselines)."""
-    return judge_slug(project, slug, retest=False).problems
+    """Every regression problem of one chapter's last run (empty when it matches its baselines); the
+    other seeds are not looked at."""
+    return judge_slug(project, slug, retest=False, seeds=False).problems
 
 
 @dataclass
 class Verdict:
-    """A chapter's regression verdict: the published run's problems and, when it failed, its retests'."""
+    """A chapter's regression verdict: the published run's problems and, when it failed, its retests';
+    ``seeds``: the same at each of the book's other seeds (claims' verdicts only)."""
 
     slug: str
     problems: list[str]
     retests: list[tuple[int, list[str]]] = field(default_factory=list)
+    seeds: list["Verdict"] = field(default_factory=list)
+    seed: int | None = None  # set on the verdict of one other seed
 
     @property
     def accepted(self) -> bool:
-        return accepted_by_two_of_three([not self.problems, *(not p for _, p in self.retests)])
+        own = accepted_by_two_of_three([not self.problems, *(not p for _, p in self.retests)])
+        return own and all(verdict.accepted for verdict in self.seeds)
 
     def lines(self) -> list[str]:
-        """What check prints: the verdict, then why (the published run's problems, then the retests)."""
+        """What check prints: the verdict, then why (the published run's problems, then the retests, then
+        the other seeds')."""
         head = f"{'ok  ' if self.accepted else 'FAIL'} {self.slug}"
-        if self.problems and self.accepted:
+        if self.problems and accepted_by_two_of_three([False, *(not p for _, p in self.retests)]):
             head += (": the published run lies outside the ensemble, both rounding retests inside "
                      "(a rare rounding event; accepted by the 2-of-3 rule)")
-        lines = [head, *(f"     {problem}" for problem in self.problems)]
+        return [head, *self._details()]
+
+    def _details(self) -> list[str]:
+        at = "" if self.seed is None else f"seed {self.seed}: "
+        lines = [f"     {at}{problem}" for problem in self.problems]
+        inside = "inside the ensemble" if self.seed is None else "verdicts as in the baseline"
         for perturbation, problems in self.retests:
-            lines.append(f"     retest PERTURBATION={perturbation}: "
-                         + ("inside the ensemble" if not problems else f"outside too: {problems[0]}"))
+            lines.append(f"     {at}retest PERTURBATION={perturbation}: "
+                         + (inside if not problems else f"outside too: {problems[0]}"))
+        if self.problems and not self.retests and self.seed is not None:
+            lines.append(f"     {at}not retested")
+        steady = [str(verdict.seed) for verdict in self.seeds if not verdict.problems]
+        if steady:
+            lines.append(f"     seeds {', '.join(steady)}: every claim's verdict as in the baseline")
+        for verdict in self.seeds:
+            lines += verdict._details()
+            if verdict.problems and verdict.accepted:
+                lines.append(f"     seed {verdict.seed}: both retests keep the baseline's verdicts "
+                             "(a rare rounding event; accepted by the 2-of-3 rule)")
         return lines
 
 
-def judge_slug(project: Project, slug: str, retest: bool = True, echo=print) -> Verdict:
+def judge_slug(project: Project, slug: str, retest: bool = True, echo=print, seeds: bool = True) -> Verdict:
     """The chapter's last run against its baselines, then the 2-of-3 rule: a published run that lies
     outside its ensemble is run again under the RETESTS perturbations (book profile, cached, never
-    published) until two runs agree. A missing run or baseline is no rounding event: never retested."""
+    published) until two runs agree. A missing run or baseline is no rounding event: never retested.
+    With ``seeds``, the claims' verdicts at the book's other seeds are judged the same way."""
     baselines = project.baselines / slug
     if not baselines.is_dir():
         return Verdict(slug, [f"no baselines for {slug}: run `make baselines SLUGS={slug}` and commit "
@@ -343,6 +371,8 @@ def judge_slug(project: Project, slug: str, retest: bool = True, echo=print) -> 
     if problem:
         return Verdict(slug, [problem])
     verdict = Verdict(slug, check_figures(baselines, figures, project.build / "regression" / slug))
+    if seeds:
+        verdict.seeds = judge_seeds(project, slug, retest, echo)
     if not verdict.problems or not retest or not (baselines / SUMMARY).exists():
         return verdict
     from offconvex.book.runner import run
@@ -357,10 +387,87 @@ def judge_slug(project: Project, slug: str, retest: bool = True, echo=print) -> 
     return verdict
 
 
-def check_all(project: Project, slugs: list[str] | None) -> int:
+def seed_runs(project: Project, slugs: list[str], overrides_by_seed, jobs: int | None = None,
+              echo=print) -> dict:
+    """Book-profile runs of the current sources at other seeds (cached, never published), all in one pool:
+    ``overrides_by_seed(slug)`` lists each chapter's ``(seed, overrides)``; returns {slug: {seed: Result}}."""
+    from offconvex.book.runner import execute_plan, plan
+
+    planned = [(slug, seed, plan(project, [slug], "book", overrides)[0])
+               for slug in slugs for seed, overrides in overrides_by_seed(slug)]
+    results = execute_plan(project, [(job, False) for _, _, job in planned], jobs, echo=echo)
+    runs = {}
+    for (slug, seed, _), result in zip(planned, results, strict=True):
+        runs.setdefault(slug, {}).setdefault(seed, []).append(result)
+    return runs
+
+
+def _seed_baseline(project: Project, slug: str) -> dict | None:
+    path = project.baselines / slug / SEED_VERDICTS
+    if not path.exists():
+        return None
+    baseline = _load(path, "baseline of the verdicts at other seeds")
+    if not isinstance(baseline.get("claims"), list) or not isinstance(baseline.get("seeds"), list):
+        raise BookError(f"corrupt baseline {path} (no claims or seeds); regenerate it with "
+                        f"`python -m offconvex baselines --seeds-only {slug}`")
+    return baseline
+
+
+def compare_seed_verdicts(baseline: dict, seed: int, claims: list) -> list[str]:
+    """Every claim keeps, at ``seed``, a verdict its baseline runs there showed (matched by position)."""
+    expected = baseline["claims"]
+    if len(claims) != len(expected):
+        return [f"{len(claims)} claims recorded at seed {seed}, baseline has {len(expected)}"]
+    problems = []
+    for old, new in zip(expected, claims, strict=True):
+        allowed = old["statuses"].get(str(seed))
+        if allowed is None:
+            return [f"the baseline has no verdicts at seed {seed}"]
+        if new["status"] not in allowed:
+            problems.append(f"claim {old['text']!r} was {' or '.join(allowed)}, now {new['status']}")
+    return problems
+
+
+def judge_seeds(project: Project, slug: str, retest: bool = True, echo=print) -> list[Verdict]:
+    """One verdict per other seed of the baseline: the claims' verdicts there, retested by the 2-of-3 rule."""
+    baseline = _seed_baseline(project, slug)
+    if baseline is None:
+        return [Verdict(slug, [f"no baseline of the verdicts at other seeds: run `python -m offconvex baselines "
+                               f"--seeds-only {slug}` and commit tests/baselines/{slug}/{SEED_VERDICTS}"], seed=-1)]
+    runs = seed_runs(project, [slug], lambda _: [(seed, {"SEED": seed}) for seed in baseline["seeds"]],
+                     echo=_without_cached(echo)).get(slug, {})
+    verdicts = []
+    for seed in baseline["seeds"]:
+        result = runs[seed][0]
+        problems = ([f"the run failed: {result.error}"] if not result.ok else
+                    compare_seed_verdicts(baseline, seed, result.record["claims"]))
+        verdict = Verdict(slug, problems, seed=seed)
+        if problems and retest and result.ok:
+            def rerun(perturbation: int, seed=seed) -> list[str]:
+                again = seed_runs(project, [slug], lambda _: [(seed, {"SEED": seed, "PERTURBATION": perturbation})],
+                                  1, echo)[slug][seed][0]
+                return ([f"the retest failed: {again.error}"] if not again.ok else
+                        compare_seed_verdicts(baseline, seed, again.record["claims"]))
+
+            verdict.retests = retests_of(problems, rerun)
+        verdicts.append(verdict)
+    return verdicts
+
+
+def _without_cached(echo):
+    """``echo`` for runs that are expected in the cache: the cached ones pass silently."""
+    return lambda line, **kwargs: None if line.startswith("[cached") else echo(line, **kwargs)
+
+
+def check_all(project: Project, slugs: list[str] | None, jobs: int | None = None) -> int:
     """Print each chapter's regression verdict; non-zero exit when any chapter fails the 2-of-3 rule."""
+    slugs = slugs or project.written_slugs()
+    # The verdicts at other seeds need runs there: the missing ones first, in one pool (then cached).
+    baselines = {slug: baseline for slug in slugs if (baseline := _seed_baseline(project, slug)) is not None}
+    seed_runs(project, list(baselines), lambda slug: [(seed, {"SEED": seed}) for seed in baselines[slug]["seeds"]],
+              jobs, _without_cached(print))
     failures = 0
-    for slug in slugs or project.written_slugs():
+    for slug in slugs:
         verdict = judge_slug(project, slug)
         print("\n".join(verdict.lines()))
         failures += not verdict.accepted
@@ -481,11 +588,17 @@ def run_members(project: Project, slugs: list[str], members: int, jobs: int | No
 
 
 def update_baselines(project: Project, slugs: list[str] | None, jobs: int | None,
-                     members: int = DEFAULT_MEMBERS, margin: float = ensemble.MARGIN, echo=print) -> int:
+                     members: int = DEFAULT_MEMBERS, margin: float = ensemble.MARGIN, echo=print,
+                     seeds: int | None = None, seed_members: int = SEED_MEMBERS, seeds_only: bool = False) -> int:
     """Run the book profile and its rounding ensemble, then replace each chapter's baselines, printing
-    what changed in the published run and what the ensemble measured."""
+    what changed in the published run and what the ensemble measured; then the verdicts at ``seeds``
+    other seeds (default: the book's). ``seeds_only``: only the latter, the ensemble baselines kept."""
     from offconvex.book.runner import run
+    from offconvex.book.seeds import EXTRA_SEEDS
 
+    seeds = EXTRA_SEEDS if seeds is None else seeds
+    if seeds_only:
+        return write_seed_baselines(project, slugs, jobs, seeds, seed_members, echo)
     if members < 2:
         raise BookError(f"an ensemble needs at least 2 perturbed members, got {members}")
     # the cache must hold every member of the ensemble being made, however large
@@ -498,7 +611,64 @@ def update_baselines(project: Project, slugs: list[str] | None, jobs: int | None
     member_records = run_members(project, [r.slug for r in ok], members, jobs, echo)
     for result in ok:
         _write_chapter_baselines(project, result, member_records[result.slug], margin, echo)
-    return 0 if len(ok) == len(results) else 1
+    code = write_seed_baselines(project, [r.slug for r in ok], jobs, seeds, seed_members, echo) if seeds and ok else 0
+    return 0 if len(ok) == len(results) and code == 0 else 1
+
+
+def seed_verdicts_baseline(published_seed: int, by_seed: dict[int, list[list[dict]]]) -> dict:
+    """The baseline of the verdicts at other seeds: ``by_seed[seed]`` holds the claims of the plain run
+    there, then of its rounding-perturbed runs; every verdict any of them showed is accepted."""
+    runs = [claims for lists in by_seed.values() for claims in lists]
+    reference = runs[0]
+    if any(len(claims) != len(reference) for claims in runs):
+        raise BookError("a claim list changes with the seed or the rounding; it must not")
+    claims, sensitive = [], []
+    for position, claim in enumerate(reference):
+        statuses = {str(seed): sorted({claims[position]["status"] for claims in lists})
+                    for seed, lists in by_seed.items()}
+        sensitive += [{"seed": int(seed), "text": claim["text"]} for seed, found in statuses.items() if len(found) > 1]
+        claims.append({"text": claim["text"], "sanity": bool(claim.get("sanity")), "statuses": statuses})
+    return {"published_seed": published_seed, "seeds": list(by_seed),
+            "members_per_seed": len(next(iter(by_seed.values()))) - 1, "claims": claims,
+            "rounding_sensitive": sensitive}
+
+
+def write_seed_baselines(project: Project, slugs: list[str] | None, jobs: int | None, count: int,
+                         seed_members: int = SEED_MEMBERS, echo=print) -> int:
+    """Run every chapter at ``count`` other seeds, each plainly and ``seed_members`` times rounding-perturbed
+    (cached, never published), and write tests/baselines/<slug>/seeds.json."""
+    from offconvex.book.runner import plan
+    from offconvex.book.seeds import other_seeds
+
+    if count < 1:
+        raise BookError(f"the verdicts need at least 1 other seed, got {count}")
+    published = {job.slug: job.parameters["SEED"] for job in plan(project, slugs, "book", {})}
+    others = {slug: other_seeds(seed, count) for slug, seed in published.items()}
+    cache.KEEP_MEMBERS_PER_SLUG = max(cache.KEEP_MEMBERS_PER_SLUG, count * (seed_members + 1) + 1)
+    cache.KEEP_PER_SLUG = max(cache.KEEP_PER_SLUG, count + 3)
+    runs = seed_runs(project, list(published), lambda slug: [
+        (seed, {"SEED": seed, **({"PERTURBATION": member} if member else {})})
+        for seed in others[slug] for member in range(seed_members + 1)], jobs, echo)
+    code = 0
+    for slug, by_seed in runs.items():
+        failures = [result.error for results in by_seed.values() for result in results if not result.ok]
+        if failures:
+            echo(f"skip {slug}: a run at another seed failed ({failures[0]}); its verdict baseline is kept")
+            code = 1
+            continue
+        baseline = seed_verdicts_baseline(published[slug], {seed: [r.record["claims"] for r in results]
+                                                            for seed, results in by_seed.items()})
+        target = project.baselines / slug / SEED_VERDICTS
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fresh = target.with_name(target.name + ".new")
+        fresh.write_text(json.dumps(baseline, indent=1))
+        fresh.replace(target)
+        everywhere = sum(all(found == ["pass"] for found in claim["statuses"].values()) for claim in baseline["claims"])
+        echo(f"{slug}: verdicts at seeds {', '.join(map(str, baseline['seeds']))} ({seed_members} rounding-perturbed "
+             f"run(s) each): {everywhere} of {len(baseline['claims'])} claims hold at all of them")
+        for entry in baseline["rounding_sensitive"]:
+            echo(f"{slug}: rounding-sensitive at seed {entry['seed']}: {entry['text']}")
+    return code
 
 
 def _write_chapter_baselines(project: Project, result, member_records: list[dict], margin: float, echo) -> None:

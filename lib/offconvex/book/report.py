@@ -3,11 +3,13 @@
 import json
 import re
 
+import nbformat
+
 from offconvex.book.chapters import CHAPTERS
-from offconvex.book.claims import badge, post_claims
+from offconvex.book.claims import across_seeds, badge, claims_tables, post_claims
 from offconvex.book.numbers import format_measured
 from offconvex.book.project import BookError, Project
-from offconvex.book.seeds import current_comparisons, depends_on_seed
+from offconvex.book.seeds import current_comparisons, depends_on_seed, robust
 
 
 def _records(project: Project) -> dict:
@@ -87,28 +89,33 @@ def write_report(project: Project, failed: dict | None = None):
 
 
 def _seed_section(project: Project, records: dict) -> list[str]:
-    """Claims whose verdict changes with the seed, from ``python -m offconvex seeds`` (if it was run)."""
+    """Every chapter's claims judged at every seed of the book's comparison (`make book` runs them)."""
     lines = ["", "## Claims across seeds", "",
-             "Each chapter publishes one seed. `make seeds` (`python -m offconvex seeds`) runs the book profile",
-             "again at other seeds and records every claim's verdict there; a claim listed below holds at some",
-             "seeds and not at others, so its verdict at the published seed should be read with care.", ""]
+             "Each chapter publishes one seed; `make book` also runs it at four more seeds (cached, never",
+             "published) and judges every claim at each. A claim is *robust* when it holds at every seed; the",
+             "claims listed under a chapter hold at some seeds and not at others, so their verdict at the",
+             "published seed should be read with care. CI regresses the verdict at every seed.", "",
+             "| chapter | seeds | post's claims robust | sanity checks at every seed | depend on the seed |",
+             "|---|---|---:|---:|---:|"]
     comparisons = current_comparisons(project, records)
-    unmeasured = "not measured for the current sources (run `make seeds`, then `make book`)"
-    if not comparisons:
-        return lines + [unmeasured.capitalize() + "."]
+    details = []
     for slug in records:
         comparison = comparisons.get(slug)
         if comparison is None:
-            lines.append(f"- **{slug}**: {unmeasured}.")
+            lines.append(f"| {slug} | not measured for the current sources (run `make book`) | | | |")
             continue
         claims = comparison["claims"]
+        post = [claim for claim in claims if not claim.get("sanity")]
+        checks = [claim for claim in claims if claim.get("sanity")]
         moved = [claim for claim in claims if depends_on_seed(claim)]
         seeds = ", ".join(map(str, comparison["seeds"]))
-        lines.append(f"- **{slug}** (seeds {seeds}): {len(claims) - len(moved)} of {len(claims)} claims keep "
-                     "their verdict at every seed" + ("." if not moved else "; these do not:"))
-        for claim in moved:
-            verdicts = ", ".join(f"seed {seed} {badge(status)}" for seed, status in claim["status"].items())
-            lines.append(f"  - {_escape(claim['text'])} ({verdicts})")
+        lines.append(f"| {slug} | {seeds} | {sum(map(robust, post))} of {len(post)} | "
+                     f"{sum(map(robust, checks))} of {len(checks)} | {len(moved)} |")
+        if moved:
+            details.append(f"- **{slug}**:")
+            details += [f"  - {_escape(claim['text'])}: {_escape(across_seeds(claim['status']))}" for claim in moved]
+    if details:
+        lines += ["", "Claims whose verdict depends on the seed:", "", *details]
     return lines
 
 
@@ -169,7 +176,32 @@ def _escape(text: str) -> str:
 
 def _claim_line(claim: dict) -> str:
     kind = " *(sanity check)*" if claim.get("sanity") else ""
-    return f"- {badge(claim['status'])}: {_escape(claim['text'])}{kind}"
+    seeds = f" — {_escape(across_seeds(claim['seeds']))}" if "seeds" in claim else ""
+    return f"- {badge(claim['status'])}: {_escape(claim['text'])}{kind}{seeds}"
+
+
+def with_seeds(claims: list[dict], comparison: dict | None) -> list[dict]:
+    """The run's claims, each with ``seeds`` (seed -> status) from the book's comparison when there is one."""
+    if comparison is None:
+        return claims
+    return [dict(claim, seeds=across["status"]) for claim, across in zip(claims, comparison["claims"], strict=True)]
+
+
+def show_claims_across_seeds(project: Project, slug: str, record: dict, comparison: dict) -> None:
+    """Rewrite the claims tables of the chapter's page (book/posts/<slug>.ipynb, a copy of the cached run)
+    with every claim's verdict across seeds; the executed notebook in the cache is never touched."""
+    path = project.posts / f"{slug}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    tables = claims_tables(with_seeds(record["claims"], comparison), record["profile"],
+                           record["parameters"]["SEED"])
+    found = False
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if 'class="offconvex-claims"' in str(output.get("data", {}).get("text/html", "")):
+                output["data"].update(tables)
+                found = True
+    if found:
+        nbformat.write(notebook, path)
 
 
 def figure_title(figure_id: str) -> str:
@@ -200,14 +232,15 @@ def _figure_card(project: Project, slug: str, figure_id: str, claims: list) -> l
     return lines + [":::", ""]
 
 
-def _chapter_gallery(project: Project, chapter, record: dict | None, failed: dict) -> list[str]:
+def _chapter_gallery(project: Project, chapter, record: dict | None, failed: dict,
+                     comparison: dict | None = None) -> list[str]:
     lines = [f"## [{_escape(chapter.title)}](posts/{chapter.slug})", ""]
     if chapter.slug in failed:  # its page is a stub: no figure to link to
         return lines + ["*Did not execute in the last build: no figures shown.*", ""]
     if record is None:
         status = "planned (no notebook yet)" if not project.notebook(chapter.slug).exists() else "not yet run"
         return lines + [f"*{status}: no figures recorded.*", ""]
-    claims = record["claims"]
+    claims = with_seeds(record["claims"], comparison)
     lines += [f"Profile `{record['profile']}`, {_claims_cell(claims)}.", "", "::::{grid} 1 1 2 2", ""]
     for figure_id in record["figures"]:
         lines += _figure_card(project, chapter.slug, figure_id, [c for c in claims if c.get("figure") == figure_id])
@@ -221,16 +254,19 @@ def _chapter_gallery(project: Project, chapter, record: dict | None, failed: dic
 def write_gallery(project: Project, failed: dict | None = None):
     """Write book/gallery.md: every figure of the last runs with its caption and claims (from _build/runs/)."""
     records = _records(project)
+    comparisons = current_comparisons(project, records)
     lines = [
         "# Figure gallery",
         "",
         "Every figure the chapters published in their last run, with its caption and the claims judged on",
-        "it (✅ reproduced, ❌ not reproduced at this scale, ❌ failing). Click a figure to see it in its",
-        "chapter. Generated by `python -m offconvex book` from the run records (`_build/runs/`).",
+        "it (✅ reproduced, ⚠️ not reproduced at this scale, ❌ failing) at the published seed, and how many",
+        "of the book's seeds it holds at. Click a figure to see it in its chapter. Generated by",
+        "`python -m offconvex book` from the run records (`_build/runs/`, `_build/seeds/`).",
         "",
     ]
     for chapter in CHAPTERS:
-        lines += _chapter_gallery(project, chapter, records.get(chapter.slug), failed or {})
+        lines += _chapter_gallery(project, chapter, records.get(chapter.slug), failed or {},
+                                  comparisons.get(chapter.slug))
     path = project.root / "book" / "gallery.md"
     path.write_text("\n".join(lines).rstrip() + "\n")
     return path.relative_to(project.root)
@@ -271,3 +307,8 @@ def prepare_pages(project: Project, failed: dict) -> None:
             stub.unlink(missing_ok=True)
         else:
             write_stub(project, chapter, failed.get(chapter.slug, "not run"))
+    records = {slug: json.loads((project.runs / f"{slug}.json").read_text()) for slug in project.written_slugs()
+               if slug not in failed and (project.posts / f"{slug}.ipynb").exists()
+               and (project.runs / f"{slug}.json").exists()}
+    for slug, comparison in current_comparisons(project, records).items():
+        show_claims_across_seeds(project, slug, records[slug], comparison)

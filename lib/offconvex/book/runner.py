@@ -213,13 +213,21 @@ def run(project: Project, slugs: list[str] | None = None, profile: str = "book",
 
     With ``scheduler`` (a Dask scheduler address) each execution is a task on that cluster; ``jobs``
     then defaults to the cluster's worker threads. With ``publish_outputs=False`` the runs only fill the
-    cache (the seed sweep): the published notebooks, figures and run records stay as they were.
+    cache (ensemble members, retests): the published notebooks, figures and run records stay as they were.
     """
-    take = publish if publish_outputs else _record_only
     planned = plan(project, slugs, profile, overrides or {})
-    timeout = timeout or DEFAULT_TIMEOUT[profile]
+    return execute_plan(project, [(job, publish_outputs) for job in planned], jobs, force, timeout, echo, scheduler)
+
+
+def execute_plan(project: Project, planned: list[tuple[Job, bool]], jobs: int | None = None, force: bool = False,
+                 timeout: float | None = None, echo=print, scheduler: str | None = None) -> list[Result]:
+    """Execute planned jobs ``(job, publish)`` in one pool, in the given order (results in that order).
+
+    One pool for everything keeps every worker busy to the end: the seed runs of `make book` queue
+    behind the published runs instead of waiting for the slowest of them.
+    """
     commit = git_commit(project.root)
-    width = max(len(job.slug) for job in planned) if planned else 0
+    width = max(len(job.slug) for job, _ in planned) if planned else 0
     lock = threading.Lock()
     counter = iter(range(1, len(planned) + 1))
 
@@ -230,17 +238,21 @@ def run(project: Project, slugs: list[str] | None = None, profile: str = "book",
     interrupted = threading.Event()
     terminal = sys.stdout.isatty()
 
-    def one(job: Job, executor) -> Result:
+    def one(job: Job, publish_output: bool, executor) -> Result:
+        take = publish if publish_output else _record_only
+        limit = timeout or DEFAULT_TIMEOUT[job.profile]
+        label = "" if publish_output else f" at seed {job.parameters.get('SEED')}" + (
+            f", perturbation {job.parameters['PERTURBATION']}" if job.parameters.get("PERTURBATION") else "")
         entry = cache.entry_path(project, job.slug, job.key)
         if entry.exists() and not force:
             problem = cache.verify(entry)
             if problem is None:
                 record = take(project, job.slug, entry)
-                say("cached", job, _summary(record))
+                say("cached", job, _summary(record) + label)
                 return Result(job.slug, "cached", record)
             say("corrupt", job, f"cache entry {entry.name} is corrupt ({problem}); re-executing")
             shutil.rmtree(entry, ignore_errors=True)
-        say("start", job, f"profile {job.profile}, #{next(counter)} of {len(planned)}")
+        say("start", job, f"profile {job.profile}{label}, #{next(counter)} of {len(planned)}")
         started = time.perf_counter()
         shown = [started + PROGRESS_AFTER_S - PROGRESS_EVERY_S[terminal]]
 
@@ -248,20 +260,20 @@ def run(project: Project, slugs: list[str] | None = None, profile: str = "book",
             now = time.perf_counter()
             if now - shown[0] >= PROGRESS_EVERY_S[terminal]:
                 shown[0] = now
-                say("running", job, f"cell {cell} of {cells}, {now - started:.0f} s")
+                say("running", job, f"cell {cell} of {cells}, {now - started:.0f} s{label}")
 
         if executor is execute_locally:
-            entry, error = _execute(project, job, timeout, commit,
+            entry, error = _execute(project, job, limit, commit,
                                     lambda *args: execute_locally(*args, progress=progress))
         else:
-            entry, error = _execute(project, job, timeout, commit, executor)
+            entry, error = _execute(project, job, limit, commit, executor)
         if error and interrupted.is_set():
             return Result(job.slug, "failed", error="interrupted")
         if error:
-            say("FAILED", job, f"after {time.perf_counter() - started:.1f} s: {error}")
+            say("FAILED", job, f"after {time.perf_counter() - started:.1f} s{label}: {error}")
             return Result(job.slug, "failed", error=error)
         record = take(project, job.slug, entry)
-        say("done", job, _summary(record))
+        say("done", job, _summary(record) + label)
         return Result(job.slug, "executed", record)
 
     with _executor(scheduler) as (executor, slots):
@@ -270,7 +282,7 @@ def run(project: Project, slugs: list[str] | None = None, profile: str = "book",
         # lends its thread to them (see cluster.py).
         pool = ThreadPoolExecutor(max_workers=max(1, jobs or slots))
         try:
-            return list(pool.map(lambda job: one(job, executor), planned))
+            return list(pool.map(lambda item: one(*item, executor), planned))
         except KeyboardInterrupt:
             interrupted.set()
             pool.shutdown(wait=False, cancel_futures=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from offconvex.book.project import Project
 from offconvex.book.report import prepare_pages, write_gallery, write_report
-from offconvex.book.runner import run
+from offconvex.book.seeds import EXTRA_SEEDS, run_with_seeds
 
 CHAPTER_PAGE = "book/posts/"
 
@@ -34,8 +34,11 @@ def write_pages(project: Project, failed: dict) -> None:
     print(f"wrote {write_gallery(project, failed)}")
 
 
-def build_book(project: Project, slugs, profile, overrides, jobs, force, timeout, scheduler=None) -> int:
-    results = run(project, slugs, profile, overrides, jobs, force, timeout, scheduler=scheduler)
+def build_book(project: Project, slugs, profile, overrides, jobs, force, timeout, scheduler=None,
+               extra_seeds: int = EXTRA_SEEDS) -> int:
+    """Every chapter at its published seed and ``extra_seeds`` more (one pool), the pages, the site."""
+    results, seed_failures = run_with_seeds(project, slugs, profile, overrides, jobs, force, timeout,
+                                            scheduler=scheduler, count=extra_seeds)
     failed = {r.slug: r.error for r in results if not r.ok}
     write_pages(project, failed)
     code = build_site(project)
@@ -46,7 +49,9 @@ def build_book(project: Project, slugs, profile, overrides, jobs, force, timeout
         print("error: jupyter-book build failed (warnings are errors); see the messages above", file=sys.stderr)
     if failed:
         print(f"error: {len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
-    return 1 if failed or code else 0
+    for slug, error in seed_failures.items():
+        print(f"error: {slug} at another seed: {error}", file=sys.stderr)
+    return 1 if failed or seed_failures or code else 0
 
 
 # --- Sphinx extension: a chapter page's download and launch buttons -------------------------------
