@@ -117,7 +117,9 @@ table.offconvex-claims th, table.offconvex-claims td { border: 1px solid var(--p
 table.offconvex-claims th { background: var(--pst-color-surface); }
 table.offconvex-claims td:first-child { width: 8.5em; }
 table.offconvex-claims td:nth-child(2) { min-width: 14em; }
-table.offconvex-claims td:last-child { overflow-wrap: anywhere; font-size: 0.92em; }
+table.offconvex-claims td:nth-child(n+3) { overflow-wrap: anywhere; font-size: 0.92em; }
+@media (max-width: 600px) { table.offconvex-claims td:first-child { width: 6.5em; }
+  table.offconvex-claims td:nth-child(2) { min-width: 8em; } }
 .offconvex-badge { display: inline-block; border-radius: 0.8em; padding: 0.05em 0.55em; font-size: 0.85em;
   font-weight: 600; white-space: nowrap; }
 .offconvex-pass { background: #d7f0dc; color: #124a1e; }
