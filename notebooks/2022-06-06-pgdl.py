@@ -24,15 +24,17 @@
 # mode collapse under the birthday-paradox test, (2) classifiers trained on GAN samples alone are poor —
 # and yet (3) the samples rank classifiers well.
 #
-# This chapter reproduces the method and all three observations on one CPU thread, on
-# scikit-learn's 8×8 digits (1797 images; 1000 for training, 797 held out as the test set). The GAN is a
-# small fully connected conditional GAN trained here from scratch; the classifiers form a deliberately
-# heterogeneous zoo: logistic regressions, k-nearest-neighbours, decision trees and random forests from
-# scikit-learn, and MLPs of several widths and depths and small CNNs in torch, trained on subsets of
-# 100–1000 images, with and without 30 % label noise, and stopped after different numbers of steps.
-# What differs from the paper: 8×8 digits instead of CIFAR-10 and the PGDL tasks, a small MLP-GAN trained on a CPU
-# instead of BigGAN with DiffAugment, one synthetic set of 1000 images, and Kendall's τ over our own zoo
-# instead of the competition's conditional-mutual-information score.
+# This chapter reproduces the method and the three observations on one CPU thread, on scikit-learn's
+# 8×8 digits (1797 images; 1000 for training, 797 held out as the test set). The GAN is a small fully
+# connected conditional GAN trained here from scratch. The classifiers form a zoo built like a PGDL task:
+# 64 ReLU networks trained on the same 1000 digits over a grid of architectures (depth, width) and training
+# hyperparameters (step size, weight decay, batch size, data augmentation), each trained until it fits its
+# training data. The GAN's predictions are judged by how close they fall to $y = x$, by Kendall's $\tau$
+# and by the competition-style granulated $\tau$, and are compared with a margin-based baseline.
+# What differs from the paper: 8×8 digits instead of CIFAR-10 and the PGDL tasks, a small MLP-GAN trained
+# on a CPU instead of BigGAN with DiffAugment, one synthetic set of 1000 images, small MLPs instead of
+# convolutional networks, our own 64-member zoo instead of the competition's, and $\tau$, $\Psi$ and
+# absolute errors instead of the competition's conditional-mutual-information score.
 
 # %% tags=["parameters"]
 PROFILE = "book"
@@ -347,7 +349,7 @@ plot_predicted_vs_true(
     top=top,
 )
 axes[0].set_title(
-    f"GAN: MAE {gan_close['mae']:.3f}, "
+    f"GAN samples: MAE {gan_close['mae']:.3f},\n"
     f"{gan_close['within_band']:.0%} in band, τ = {tau['synthetic']:.2f}",
     fontsize="medium",
 )
@@ -366,10 +368,14 @@ plot_predicted_vs_true(
     top=top,
 )
 axes[1].set_title(
-    f"margin (filled: held out): MAE {margin_close_eval['mae']:.3f}, "
+    f"margin baseline: MAE {margin_close_eval['mae']:.3f} (held-out\n"
+    f"half, filled), {margin_close_eval['within_band']:.0%} in band, "
     f"τ = {tau['margin']:.2f}",
     fontsize="medium",
 )
+for ax in axes:
+    ax.set_xticks(np.arange(0, top, 0.05))
+    ax.set_yticks(np.arange(0, top, 0.05))
 fig.legend(
     *axes[0].get_legend_handles_labels(),
     loc="outside lower center",
@@ -466,6 +472,27 @@ book.claim(
     within_band_gan_heldout=gan_close_eval["within_band"],
     within_band_margin_heldout=margin_close_eval["within_band"],
 )
+
+# %% [markdown]
+# What the run shows (numbers from the published run, seed 0; the claims table at the end has them all).
+# The zoo trains as intended: 55 of 64 members reach the cross-entropy target within 1200 steps (median
+# about 290 steps); the others, small batches with augmentation and the larger step size, stop at the cap
+# with training error at most 0.07. Their true test errors span about 0.02 to 0.10, most between 0.02 and
+# 0.06: a realistic band for networks that fit digits, and a much harder ranking problem than the previous
+# version of this chapter, whose zoo ran from 0.014 to 0.917 and gave $\tau = 0.72$.
+#
+# On this zoo the GAN predictor does **not** reproduce the post's picture. Its errors lie well above
+# $y = x$ (mean absolute gap 0.053, 3 of 64 members within ±0.02; committed thresholds: at most 0.015 and at
+# least 80 %), because our small GAN's samples are harder to classify than real digits (see the blurred
+# rows in the first figure), and they barely rank the zoo ($\tau \approx 0.10$, $\Psi \approx 0.16$). The
+# margin baseline, given a line fitted on half the zoo, lands within ±0.02 for every held-out member
+# (mean absolute error 0.007), but that mostly reflects the narrow band: the best constant guess already
+# has mean absolute error 0.008. As a ranking it is weak too ($\tau \approx 0.17$, $\Psi \approx 0.22$),
+# though better than the GAN's. With 797 test images an error is only known to about ±0.006, comparable to
+# the differences between many members, so every $\tau$ here is bounded by noise as well as by the
+# predictor. The paper's BigGAN generators are far better copies of CIFAR-10 than our 2000-step MLP-GAN is
+# of digits; what this section shows is that a GAN whose samples are visibly off shifts all predicted errors
+# up and loses the fine ranking, whereas a wide, partly untrained zoo hides this.
 
 # %% [markdown]
 # ## 3. Observation 1: mode collapse, by the birthday paradox
@@ -723,19 +750,28 @@ book.claim(
 # is Kendall $\tau \ge 0.5$.
 
 # %%
+collapsed_ranks = bool(tau["collapsed"] >= 0.5)
 book.claim(
     "Observation 3: even the deliberately collapsed sampler (30 latent "
     "codes per class) ranks the zoo with Kendall tau >= 0.5",
-    bool(tau["collapsed"] >= 0.5),
+    collapsed_ranks,
+    not_reproduced=None
+    if collapsed_ranks
+    else "on the converged zoo neither the full GAN nor the collapsed "
+    "sampler ranks the members well (both taus in the table), so there is "
+    "no good ranking for collapse to preserve",
     tau_collapsed=tau["collapsed"],
     tau_full_gan=tau["synthetic"],
+    psi_collapsed=psi["collapsed"]["psi"],
 )
 
 # %% [markdown]
 # Where this claim holds, a sampler that knows only 30 latent codes per class ranks the zoo about as well
-# as the full GAN (compare the two τ values in the table): estimating an error rate needs samples that are
-# typical of each class, not samples that cover the distribution, which is the post's resolution of the
-# paradox.
+# as the full GAN: estimating an error rate needs samples that are typical of each class, not samples that
+# cover the distribution, which is the post's resolution of the paradox. On the converged zoo it does not
+# hold, but for a reason that says little about collapse: the full GAN itself ranks the zoo only weakly
+# ($\tau \approx 0.10$), and the collapsed sampler is about as weak ($\tau \approx 0.08$), so there is no
+# good ranking for collapse to destroy.
 
 # %% tags=["remove-input"]
 book.claims_table()

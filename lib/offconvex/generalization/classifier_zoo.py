@@ -226,9 +226,9 @@ def train_to_target(widths: tuple, setups: list, images, labels, *, loss_target:
     ``batch_size`` examples with replacement per step (the stack draws the largest batch size and member m
     weighs only its first ``batch_size`` draws) and, when ``augment``, shifts each draw by +-1 pixel with
     probability 1/2. Adam runs elementwise with the member's own step size and decoupled weight decay.
-    Every ``check_every`` steps the training loss is measured; a member at or below the target is frozen
-    there (its later updates are masked out), so each member stops at its own convergence step, as the
-    PGDL models were trained to a loss target.
+    Every ``check_every`` steps the training loss is measured; a member at or below the target stops there
+    (it leaves the stack, so later steps cost only the members still training), so each member stops at its
+    own convergence step, as the PGDL models were trained to a loss target.
     """
     if loss_target <= 0 or max_steps < 1 or check_every < 1:
         raise ValueError(f"need loss_target > 0, max_steps >= 1, check_every >= 1, got "
@@ -247,28 +247,27 @@ def train_to_target(widths: tuple, setups: list, images, labels, *, loss_target:
     weights = (torch.arange(b_max) < batch[:, None]).float() / batch[:, None]  # (M, b_max), rows sum to 1
     first = [torch.zeros_like(p) for p in params]
     second = [torch.zeros_like(p) for p in params]
-    active = torch.ones(n_models)
     steps = np.full(n_models, max_steps)
+    final = [tensor.clone() for tensor in params]  # each member's parameters, written when it stops
+    alive = torch.arange(n_models)  # members still training; the tensors above hold only these rows
 
-    def layers():
-        return list(zip(params[::2], params[1::2], strict=True))
-
-    def full_loss():
+    def full_loss(tensors):
         with torch.no_grad():
-            logits = stacked_mlp_logits(layers(), x)
-            return nn.functional.cross_entropy(logits.transpose(1, 2), y.expand(n_models, -1),
+            logits = stacked_mlp_logits(list(zip(tensors[::2], tensors[1::2], strict=True)), x)
+            return nn.functional.cross_entropy(logits.transpose(1, 2), y.expand(len(logits), -1),
                                                reduction="none").mean(1)
 
     for step in range(1, max_steps + 1):
-        pick = torch.randint(0, len(y), (n_models, b_max), generator=generator)
-        shift = torch.full((n_models, b_max), 4)
+        n_alive = len(alive)
+        pick = torch.randint(0, len(y), (n_alive, b_max), generator=generator)
+        shift = torch.full((n_alive, b_max), 4)
         if augment.any():
-            jitter = augment[:, None] & (torch.rand(n_models, b_max, generator=generator) < 0.5)
-            shift = torch.where(jitter, torch.randint(0, 9, (n_models, b_max), generator=generator), shift)
+            jitter = augment[:, None] & (torch.rand(n_alive, b_max, generator=generator) < 0.5)
+            shift = torch.where(jitter, torch.randint(0, 9, (n_alive, b_max), generator=generator), shift)
         inputs = translates[shift, pick]
         for p in params:
             p.requires_grad_(True)
-        logits = stacked_mlp_logits(layers(), inputs)
+        logits = stacked_mlp_logits(list(zip(params[::2], params[1::2], strict=True)), inputs)
         losses = nn.functional.cross_entropy(logits.transpose(1, 2), y[pick], reduction="none")
         grads = torch.autograd.grad((losses * weights).sum(), params)  # members share nothing: sum separates
         with torch.no_grad():
@@ -277,17 +276,26 @@ def train_to_target(widths: tuple, setups: list, images, labels, *, loss_target:
                 first[index].mul_(betas[0]).add_(grad, alpha=1 - betas[0])
                 second[index].mul_(betas[1]).addcmul_(grad, grad, value=1 - betas[1])
                 update = (first[index] / correction1) / ((second[index] / correction2).sqrt() + eps)
-                gate = _per_member(active, value)
-                params[index] = (value * (1 - gate * _per_member(decay, value))
-                                 - gate * _per_member(lr, value) * update).detach()
+                params[index] = (value * (1 - _per_member(decay, value))
+                                 - _per_member(lr, value) * update).detach()
         if step % check_every == 0 or step == max_steps:
-            done = (full_loss() <= loss_target) & (active > 0)
-            steps[done.numpy()] = step
-            active[done] = 0.0
-            if not active.any():
+            done = full_loss(params) <= loss_target
+            if step == max_steps:
+                done[:] = True
+            if done.any():  # write the finished members out and train only the others from here on
+                steps[alive[done].numpy()] = step
+                for index, value in enumerate(params):
+                    final[index][alive[done]] = value[done]
+                keep = ~done
+                alive, lr, decay, augment, weights = (alive[keep], lr[keep], decay[keep], augment[keep],
+                                                      weights[keep])
+                params = [value[keep] for value in params]
+                first = [value[keep] for value in first]
+                second = [value[keep] for value in second]
+            if not len(alive):
                 break
-    final = full_loss().numpy()
-    return ConvergedStack(layers(), steps, final <= loss_target, final)
+    loss = full_loss(final).numpy()
+    return ConvergedStack(list(zip(final[::2], final[1::2], strict=True)), steps, loss <= loss_target, loss)
 
 
 def stack_logits(stack: ConvergedStack, images) -> np.ndarray:
