@@ -80,7 +80,7 @@ from sklearn.neural_network import MLPClassifier
 book.start("2022-06-06-pgdl", PROFILE, SEED, perturbation=PERTURBATION)
 GAN_STEPS = book.by_profile(PROFILE, smoke=150, book=2000, paper=20_000)
 # step cap of the zoo's training (each member stops at LOSS_TARGET first)
-ZOO_MAX_STEPS = book.by_profile(PROFILE, smoke=50, book=1200, paper=5000)
+ZOO_MAX_STEPS = book.by_profile(PROFILE, smoke=25, book=1200, paper=5000)
 # 1000 synthetic images, balanced like the test set
 SYNTHETIC_PER_CLASS = 100
 BIRTHDAY_SIZES = book.by_profile(
