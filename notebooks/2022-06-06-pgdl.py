@@ -44,8 +44,8 @@ PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; 
 # rank the zoo with Kendall's tau of at least this much against the true test error.
 KENDALL_TAU_THRESHOLD = 0.6
 # Closeness to y = x, fixed and committed before the first run that measured GAN predictions on the
-# converged zoo (its true test errors lie between about 0.02 and 0.07, so the +-0.05 band used for
-# CIFAR-scale errors would hold for any constant guess; the band is scaled down to the digits' errors).
+# converged zoo (its true test errors lie between about 0.02 and 0.07, so a +-0.05 band would hold for
+# almost any constant guess; the band is scaled down to the digits' errors).
 # A perfect generator still leaves a gap from the two finite sets (797 test, 1000 synthetic images):
 # about 0.008 standard deviation at error 0.035, so MAE 0.015 is about twice that noise floor.
 CLOSENESS_BAND = 0.02  # |predicted - true| <= this counts as "on the line"
@@ -173,11 +173,11 @@ book.save_figure(
 # ReLU MLPs on the same 1000 training digits, over a full factorial grid of six two-level factors, 64
 # members in all: depth (1 or 2 hidden layers), width (32 or 128 units), Adam step size ($10^{-2}$ or
 # $3\cdot10^{-2}$), decoupled weight decay (0 or 0.05 per unit step size), minibatch size (32 or 128) and
-# data augmentation (none, or half of the drawn images shifted by one pixel in a random direction). Every
+# data augmentation (none, or half of the drawn images shifted by -1, 0 or +1 pixel along each axis). Every
 # member trains until its mean cross-entropy on the clean training set is at most `LOSS_TARGET` (0.05),
 # checked every 25 steps, or until a cap of steps; members of one depth, width and batch size are trained
-# side by side as one stacked tensor (batched matrix products, one Adam update for all, each frozen at its
-# own convergence step).
+# side by side as one stacked tensor (batched matrix products, one Adam update for all, each leaving the
+# stack at its own convergence step).
 #
 # Two predictors of each member's test error are compared:
 #
@@ -483,16 +483,16 @@ book.claim(
 #
 # On this zoo the GAN predictor does **not** reproduce the post's picture. Its errors lie well above
 # $y = x$ (mean absolute gap 0.053, 3 of 64 members within ±0.02; committed thresholds: at most 0.015 and at
-# least 80 %), because our small GAN's samples are harder to classify than real digits (see the blurred
-# rows in the first figure), and they barely rank the zoo ($\tau \approx 0.10$, $\Psi \approx 0.16$). The
+# least 80 %), because our small GAN's samples are harder to classify than real digits (in the first
+# figure many are speckled or malformed, e.g. in the rows of 5s and 8s), and they barely rank the zoo ($\tau \approx 0.10$, $\Psi \approx 0.16$). The
 # margin baseline, given a line fitted on half the zoo, lands within ±0.02 for every held-out member
 # (mean absolute error 0.007), but that mostly reflects the narrow band: the best constant guess already
 # has mean absolute error 0.008. As a ranking it is weak too ($\tau \approx 0.17$, $\Psi \approx 0.22$),
 # though better than the GAN's. With 797 test images an error is only known to about ±0.006, comparable to
 # the differences between many members, so every $\tau$ here is bounded by noise as well as by the
-# predictor. The paper's BigGAN generators are far better copies of CIFAR-10 than our 2000-step MLP-GAN is
-# of digits; what this section shows is that a GAN whose samples are visibly off shifts all predicted errors
-# up and loses the fine ranking, whereas a wide, partly untrained zoo hides this.
+# predictor. The paper's generators are large BigGAN models, ours a 2000-step MLP-GAN; what this section
+# shows is that a GAN whose samples are visibly off shifts all predicted errors up and loses the fine
+# ranking among networks that all fit their data, whereas a wide, partly untrained zoo hides this.
 #
 # How much of this is luck of the draw? The 15 reruns behind this chapter's regression baselines perturb
 # every random draw at the level of rounding, and GAN training amplifies that into what amounts to a
