@@ -24,15 +24,17 @@
 # mode collapse under the birthday-paradox test, (2) classifiers trained on GAN samples alone are poor —
 # and yet (3) the samples rank classifiers well.
 #
-# This chapter reproduces the method and all three observations on one CPU thread, on
-# scikit-learn's 8×8 digits (1797 images; 1000 for training, 797 held out as the test set). The GAN is a
-# small fully connected conditional GAN trained here from scratch; the classifiers form a deliberately
-# heterogeneous zoo: logistic regressions, k-nearest-neighbours, decision trees and random forests from
-# scikit-learn, and MLPs of several widths and depths and small CNNs in torch, trained on subsets of
-# 100–1000 images, with and without 30 % label noise, and stopped after different numbers of steps.
-# What differs from the paper: 8×8 digits instead of CIFAR-10 and the PGDL tasks, a small MLP-GAN trained on a CPU
-# instead of BigGAN with DiffAugment, one synthetic set of 1000 images, and Kendall's τ over our own zoo
-# instead of the competition's conditional-mutual-information score.
+# This chapter reproduces the method and the three observations on one CPU thread, on scikit-learn's
+# 8×8 digits (1797 images; 1000 for training, 797 held out as the test set). The GAN is a small fully
+# connected conditional GAN trained here from scratch. The classifiers form a zoo built like a PGDL task:
+# 64 ReLU networks trained on the same 1000 digits over a grid of architectures (depth, width) and training
+# hyperparameters (step size, weight decay, batch size, data augmentation), each trained until it fits its
+# training data. The GAN's predictions are judged by how close they fall to $y = x$, by Kendall's $\tau$
+# and by the competition-style granulated $\tau$, and are compared with a margin-based baseline.
+# What differs from the paper: 8×8 digits instead of CIFAR-10 and the PGDL tasks, a small MLP-GAN trained
+# on a CPU instead of BigGAN with DiffAugment, one synthetic set of 1000 images, small MLPs instead of
+# convolutional networks, our own 64-member zoo instead of the competition's, and $\tau$, $\Psi$ and
+# absolute errors instead of the competition's conditional-mutual-information score.
 
 # %% tags=["parameters"]
 PROFILE = "book"
@@ -41,6 +43,17 @@ PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; 
 # Committed before the first measurement (research note's proposal), and kept: the synthetic error must
 # rank the zoo with Kendall's tau of at least this much against the true test error.
 KENDALL_TAU_THRESHOLD = 0.6
+# Closeness to y = x, fixed and committed before the first run that measured GAN predictions on the
+# converged zoo (its true test errors lie between about 0.02 and 0.07, so a +-0.05 band would hold for
+# almost any constant guess; the band is scaled down to the digits' errors).
+# A perfect generator still leaves a gap from the two finite sets (797 test, 1000 synthetic images):
+# about 0.008 standard deviation at error 0.035, so MAE 0.015 is about twice that noise floor.
+CLOSENESS_BAND = 0.02  # |predicted - true| <= this counts as "on the line"
+MAE_THRESHOLD = 0.015  # mean |GAN-predicted - true test error| over the zoo at most this
+WITHIN_BAND_THRESHOLD = 0.8  # and at least this share of the zoo within the band
+# The zoo's training target (PGDL's models were trained to a cross-entropy target): a member stops once its
+# mean cross-entropy on the full, clean training set is at most this, or at the step cap.
+LOSS_TARGET = 0.05
 # Birthday test: "near-duplicate" means closer than this quantile of real within-class neighbour distances.
 DUPLICATE_QUANTILE = 0.01
 
@@ -50,7 +63,7 @@ import warnings
 import numpy as np
 from offconvex import book
 from offconvex.core.random import rng, torch_generator
-from offconvex.generalization import birthday, gan
+from offconvex.generalization import birthday, gan, predictors
 from offconvex.generalization import classifier_zoo as zoo
 from offconvex.generalization.plots import (
     plot_bars,
@@ -60,21 +73,14 @@ from offconvex.generalization.plots import (
 )
 from scipy import stats
 from sklearn.datasets import load_digits
-from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
-from sklearn.tree import DecisionTreeClassifier
 
 book.start("2022-06-06-pgdl", PROFILE, SEED, perturbation=PERTURBATION)
 GAN_STEPS = book.by_profile(PROFILE, smoke=150, book=2000, paper=20_000)
-NET_STEPS = book.by_profile(
-    PROFILE, smoke=(2, 5, 10), book=(10, 50, 200), paper=(10, 100, 2000)
-)
-CNN_STEPS = book.by_profile(
-    PROFILE, smoke=(2, 5), book=(10, 50, 150), paper=(10, 100, 2000)
-)
+# step cap of the zoo's training (each member stops at LOSS_TARGET first)
+ZOO_MAX_STEPS = book.by_profile(PROFILE, smoke=25, book=1200, paper=5000)
 # 1000 synthetic images, balanced like the test set
 SYNTHETIC_PER_CLASS = 100
 BIRTHDAY_SIZES = book.by_profile(
@@ -160,72 +166,38 @@ book.save_figure(
 )
 
 # %% [markdown]
-# ## 2. The zoo and its synthetic errors
+# ## 2. A zoo trained like the competition's, and two predictors
 #
-# Each scikit-learn member is fitted on its own random training subset; the torch MLPs and CNNs of one
-# architecture are trained side by side (one stacked, vmapped model, full-batch Adam with learning rate
-# $10^{-2}$), each on its own subset and label noise, and read out after several step counts. Every
-# member is scored on three sets: its own training data (training error, the obvious baseline), the
-# synthetic set (the prediction) and the 797 held-out digits (the truth). Before looking at any result we
-# committed to the success criterion, `KENDALL_TAU_THRESHOLD` in the parameters table at the top of the
-# page: Kendall's $\tau$ between synthetic and true test error at least **0.6**, and larger than the
-# $\tau$ of training error.
+# The PGDL tasks are sets of networks trained on one data set with varied architectures and
+# hyperparameters, each trained until it fits its training data. Our zoo copies that design at digit scale:
+# ReLU MLPs on the same 1000 training digits, over a full factorial grid of six two-level factors, 64
+# members in all: depth (1 or 2 hidden layers), width (32 or 128 units), Adam step size ($10^{-2}$ or
+# $3\cdot10^{-2}$), decoupled weight decay (0 or 0.05 per unit step size), minibatch size (32 or 128) and
+# data augmentation (none, or half of the drawn images shifted by -1, 0 or +1 pixel along each axis). Every
+# member trains until its mean cross-entropy on the clean training set is at most `LOSS_TARGET` (0.05),
+# checked every 25 steps, or until a cap of steps; members of one depth, width and batch size are trained
+# side by side as one stacked tensor (batched matrix products, one Adam update for all, each leaving the
+# stack at its own convergence step).
+#
+# Two predictors of each member's test error are compared:
+#
+# * **GAN:** its error on the 1000 synthetic images, with no fitting at all.
+# * **Margin baseline**, in the spirit of the margin-based predictors the competition and the paper
+#   compared against: the lower quartile of the member's output margins on its training data (true-class
+#   logit minus the largest other logit), divided by the member's root-mean-square logit so that scaling
+#   the outputs does not change it. A margin is not an error rate, so a least-squares line maps it to one;
+#   the line is fitted on a random half of the zoo (using those members' true test errors, an advantage
+#   the GAN does not get) and judged on the other half. As a rank score the margin needs no fit.
+#
+# Scores: closeness to $y = x$ (mean absolute error, share of members within ±`CLOSENESS_BAND` = 0.02,
+# thresholds in the parameters table, committed before the judging run), Kendall's $\tau$ over the whole
+# zoo, and the granulated $\tau$ of Jiang et al. (2019), $\Psi$: for each factor, the mean $\tau$ over the
+# pairs of members that differ only in that factor, averaged over the six factors. $\Psi$ asks whether a
+# predictor tracks the effect of each hyperparameter on its own, which a global $\tau$ can hide. The
+# training error, the baseline of the previous version of this chapter, carries no information once every
+# member fits its training set, so it is gone.
 
 # %%
-def estimator_zoo():
-    """scikit-learn members: name -> (family, estimator, recipe).
-
-    Random states come from the zoo's own stream.
-    """
-    seeds = iter(rng(SEED, "sklearn-zoo").integers(0, 2**31, size=64))
-    members = {}
-    for c in (1e-3, 1e-2, 1e-1, 1.0):
-        for n in (100, 1000):
-            members[f"logistic C={c:g} n={n}"] = (
-                "logistic",
-                LogisticRegression(C=c, max_iter=500),
-                zoo.Recipe(n, 0.0),
-            )
-    for k in (1, 5, 25):
-        for n in (100, 1000):
-            members[f"{k}-NN n={n}"] = (
-                "k-NN",
-                KNeighborsClassifier(k),
-                zoo.Recipe(n, 0.0),
-            )
-    for depth in (2, 4, 8):
-        members[f"tree depth {depth}"] = (
-            "tree",
-            DecisionTreeClassifier(
-                max_depth=depth, random_state=next(seeds)
-            ),
-            zoo.Recipe(1000, 0.0),
-        )
-        members[f"forest depth {depth}"] = (
-            "forest",
-            RandomForestClassifier(
-                30, max_depth=depth, random_state=next(seeds)
-            ),
-            zoo.Recipe(1000, 0.0),
-        )
-    members["logistic C=1 noisy"] = (
-        "logistic",
-        LogisticRegression(C=1.0, max_iter=500),
-        zoo.Recipe(1000, 0.3),
-    )
-    members["1-NN noisy"] = (
-        "k-NN",
-        KNeighborsClassifier(1),
-        zoo.Recipe(1000, 0.3),
-    )
-    members["forest depth 8 noisy"] = (
-        "forest",
-        RandomForestClassifier(30, max_depth=8, random_state=next(seeds)),
-        zoo.Recipe(1000, 0.3),
-    )
-    return members
-
-
 collapsed_images, collapsed_labels = gan.labelled_samples(
     gan_state,
     SYNTHETIC_PER_CLASS,
@@ -244,141 +216,290 @@ eval_sets = {
     "synthetic": (synthetic_images, synthetic_labels),
     "collapsed": (collapsed_images, collapsed_labels),
 }
-members = estimator_zoo()
-sklearn_errors = zoo.evaluate_estimators(
-    {name: est for name, (_, est, _) in members.items()},
-    {name: recipe for name, (_, _, recipe) in members.items()},
-    train_images,
-    train_labels,
-    eval_sets,
-    N_CLASSES,
-    rng(SEED, "subsets"),
+LEVELS = dict(
+    depth=(1, 2),
+    width=(32, 128),
+    lr=(1e-2, 3e-2),
+    weight_decay=(0.0, 0.05),
+    batch_size=(32, 128),
+    augment=(False, True),
 )
-recipes = [
-    zoo.Recipe(n, noise) for n in (100, 300, 1000) for noise in (0.0, 0.3)
-]
-architectures = {
-    "MLP 16": (lambda: zoo.mlp((16,)), NET_STEPS),
-    "MLP 128": (lambda: zoo.mlp((128,)), NET_STEPS),
-    "MLP 64-64": (lambda: zoo.mlp((64, 64)), NET_STEPS),
-    "CNN 4-8": (lambda: zoo.small_cnn(4), CNN_STEPS),
+members = predictors.grid(**LEVELS)
+table = {key: [] for key in ("train", *eval_sets)}
+table |= {"steps": [], "converged": [], "train_loss": [], "margin": []}
+order_in_zoo = []
+for depth in LEVELS["depth"]:
+    for width in LEVELS["width"]:
+        for batch_size in LEVELS["batch_size"]:
+            chosen = [
+                index
+                for index, member in enumerate(members)
+                if (member["depth"], member["width"], member["batch_size"])
+                == (depth, width, batch_size)
+            ]
+            stack = zoo.train_to_target(
+                (width,) * depth,
+                [
+                    zoo.TrainingSetup(
+                        members[i]["lr"],
+                        members[i]["weight_decay"],
+                        batch_size,
+                        members[i]["augment"],
+                    )
+                    for i in chosen
+                ],
+                train_images,
+                train_labels,
+                loss_target=LOSS_TARGET,
+                max_steps=ZOO_MAX_STEPS,
+                check_every=25,
+                generator=torch_generator(
+                    SEED, f"zoo-{depth}x{width}-b{batch_size}"
+                ),
+            )
+            order_in_zoo += chosen
+            table["train"] += list(
+                zoo.stack_errors(stack, train_images, train_labels)
+            )
+            for key, (xs, ys) in eval_sets.items():
+                table[key] += list(zoo.stack_errors(stack, xs, ys))
+            table["steps"] += list(stack.steps)
+            table["converged"] += list(stack.converged)
+            table["train_loss"] += list(stack.train_loss)
+            train_logits = zoo.stack_logits(stack, train_images)
+            table["margin"] += list(
+                predictors.normalized_margin_feature(
+                    zoo.output_margins(train_logits, train_labels),
+                    np.sqrt(np.mean(train_logits**2, axis=(1, 2))),
+                    quantile=0.25,
+                )
+            )
+# back to the grid's order, so that member i has the hyperparameters members[i]
+restore = np.argsort(order_in_zoo)
+table = {key: np.array(values)[restore] for key, values in table.items()}
+hyper = {
+    name: np.array([member[name] for member in members]) for name in LEVELS
 }
-net_errors = {
-    name: zoo.train_stacked(
-        make,
-        recipes,
-        train_images,
-        train_labels,
-        eval_sets,
-        steps,
-        1e-2,
-        N_CLASSES,
-        rng(SEED, f"subsets-{name}"),
-        torch_generator(SEED, name),
-    )
-    for name, (make, steps) in architectures.items()
-}
+architecture = np.array(
+    [f"MLP {m['depth']}x{m['width']}" for m in members]
+)
+print(
+    f"{len(members)} members; converged {table['converged'].mean():.0%}; "
+    f"steps {table['steps'].min()}-{table['steps'].max()}; "
+    f"train error <= {table['train'].max():.3f}; test error "
+    f"{table['test'].min():.3f}-{table['test'].max():.3f}"
+)
 
 # %%
-families, table = [], {key: [] for key in ("train", *eval_sets)}
-for name, errors in sklearn_errors.items():
-    families.append(members[name][0])
-    for key in table:
-        table[key].append(errors[key])
-for name, errors in net_errors.items():
-    families += [name] * errors["test"].size
-    for key in table:
-        table[key] += list(errors[key].ravel())
-table = {key: np.array(values) for key, values in table.items()}
-families = np.array(families)
-
+fit_half, eval_half = predictors.split_halves(
+    len(members), rng(SEED, "zoo-halves")
+)
+margin_line = predictors.fit_line(
+    table["margin"][fit_half], table["test"][fit_half]
+)
+margin_prediction = margin_line[1] + margin_line[0] * table["margin"]
+gan_close = predictors.closeness(
+    table["synthetic"], table["test"], CLOSENESS_BAND
+)
+gan_close_eval = predictors.closeness(
+    table["synthetic"][eval_half], table["test"][eval_half], CLOSENESS_BAND
+)
+margin_close_eval = predictors.closeness(
+    margin_prediction[eval_half], table["test"][eval_half], CLOSENESS_BAND
+)
+# the best constant guess (the median true error: an oracle), for scale
+constant_mae = float(
+    np.mean(np.abs(table["test"] - np.median(table["test"])))
+)
+# rank scores: larger means "predicts a larger error"; a larger margin
+# predicts a smaller error
+scores = {
+    "synthetic": table["synthetic"],
+    "margin": -table["margin"],
+    "collapsed": table["collapsed"],
+}
 tau = {
-    key: stats.kendalltau(table[key], table["test"]).statistic
-    for key in ("synthetic", "train", "collapsed")
+    key: float(stats.kendalltau(score, table["test"]).statistic)
+    for key, score in scores.items()
 }
-fit = stats.linregress(table["synthetic"], table["test"])
-pearson = stats.pearsonr(table["synthetic"], table["test"]).statistic
-mean_abs_gap = float(np.mean(np.abs(table["synthetic"] - table["test"])))
-print(
-    f"{len(families)} classifiers; test error from "
-    f"{table['test'].min():.3f} to {table['test'].max():.3f}"
-)
-print(
-    {key: round(value, 3) for key, value in tau.items()},
-    f"slope {fit.slope:.3f}, intercept {fit.intercept:.3f}, "
-    f"Pearson {pearson:.3f}, mean |synthetic - test| {mean_abs_gap:.3f}",
-)
+psi = {
+    key: predictors.granulated_kendall(score, table["test"], hyper)
+    for key, score in scores.items()
+}
+print("GAN, whole zoo:", gan_close, "| evaluation half:", gan_close_eval)
+print("margin line", np.round(margin_line, 4), "evaluation half:", margin_close_eval)
+print(f"constant-guess MAE {constant_mae:.4f}; tau", tau)
+print({key: {k: round(v, 3) for k, v in value.items()} for key, value in psi.items()})
 
 # %%
-fig, axes = book.figure(1, 2, height=4.0)
+fig, axes = book.figure(1, 2, height=3.9)
+top = 1.1 * max(
+    table["test"].max(), table["synthetic"].max(), margin_prediction.max()
+)
 plot_predicted_vs_true(
     axes[0],
     table["synthetic"],
     table["test"],
-    families,
-    fit=(fit.slope, fit.intercept),
-    xlabel="error on GAN samples",
-    ylabel="true test error",
+    architecture,
+    xlabel="true test error",
+    ylabel="error on GAN samples (prediction)",
     legend=False,
+    band=CLOSENESS_BAND,
+    true_on_x=True,
+    top=top,
 )
 axes[0].set_title(
-    f"GAN-synthetic error: Kendall τ = {tau['synthetic']:.2f}"
+    f"GAN samples: MAE {gan_close['mae']:.3f},\n"
+    f"{gan_close['within_band']:.0%} in band, τ = {tau['synthetic']:.2f}",
+    fontsize="medium",
 )
+in_fit_half = np.isin(np.arange(len(members)), fit_half)
 plot_predicted_vs_true(
     axes[1],
-    table["train"],
+    margin_prediction,
     table["test"],
-    families,
-    xlabel="training error (baseline)",
-    ylabel="true test error",
+    architecture,
+    xlabel="true test error",
+    ylabel="margin-baseline prediction",
     legend=False,
+    band=CLOSENESS_BAND,
+    hollow=in_fit_half,
+    true_on_x=True,
+    top=top,
 )
-axes[1].set_title(f"training error: Kendall τ = {tau['train']:.2f}")
-# one legend for both panels (same families, same colours), under them
+axes[1].set_title(
+    f"margin baseline: MAE {margin_close_eval['mae']:.3f} (held-out\n"
+    f"half, filled), {margin_close_eval['within_band']:.0%} in band, "
+    f"τ = {tau['margin']:.2f}",
+    fontsize="medium",
+)
+for ax in axes:
+    ax.set_xticks(np.arange(0, top, 0.05))
+    ax.set_yticks(np.arange(0, top, 0.05))
 fig.legend(
     *axes[0].get_legend_handles_labels(),
     loc="outside lower center",
-    ncols=5,
+    ncols=6,
 )
 book.save_figure(
     fig,
     "fig2-synthetic-vs-test",
     data={
-        "synthetic_error": table["synthetic"],
         "test_error": table["test"],
+        "synthetic_error": table["synthetic"],
+        "margin_prediction": margin_prediction,
+        "margin_feature": table["margin"],
+        "margin_line": list(margin_line),
+        "fit_half": fit_half,
+        "architecture": architecture,
         "train_error": table["train"],
-        "families": families,
-        "fit": [fit.slope, fit.intercept],
+        "steps": table["steps"],
+        "band": CLOSENESS_BAND,
     },
-    caption=f"One dot per classifier ({len(families)} in all): true test "
-    "error against the error on 1000 GAN samples (left, with y = x dashed "
-    "and the least-squares line) and against its training error (right).",
-    # torch float32 training and sklearn fits are repeatable on one
-    # machine; errors are multiples of 1/797 or 1/1000, so 1e-6 only
-    # forgives float formatting
-    rtol=1e-6,
-    atol=1e-6,
+    caption=f"One dot per network ({len(members)} MLPs, trained to a "
+    "training cross-entropy target): the GAN's prediction (its error on "
+    "1000 GAN samples, left) and the margin baseline's (right; open "
+    "circles: the half of the zoo its line was fitted on) against the true "
+    f"test error, with y = x dashed and the band ±{CLOSENESS_BAND} shaded.",
+    # float32 training, 1 thread, deterministic: repeatable here; errors
+    # are multiples of 1/797 or 1/1000, so the slack only absorbs float
+    # formatting and a different BLAS kernel's rounding
+    rtol=1e-5,
+    atol=1e-5,
 )
 
 # %%
+book.sanity_check(
+    "The zoo is trained to convergence: at least 80 % of members reach the "
+    f"training cross-entropy target {LOSS_TARGET} before the step cap, and "
+    "every member's training error is at most 0.1",
+    bool(table["converged"].mean() >= 0.8 and table["train"].max() <= 0.1),
+    share_converged=float(table["converged"].mean()),
+    max_train_error=float(table["train"].max()),
+    median_steps=float(np.median(table["steps"])),
+    max_train_loss=float(table["train_loss"].max()),
+)
+close_ok = bool(
+    gan_close["mae"] <= MAE_THRESHOLD
+    and gan_close["within_band"] >= WITHIN_BAND_THRESHOLD
+)
+book.claim(
+    "GAN-predicted errors lie close to y = x: mean |predicted - true| <= "
+    f"{MAE_THRESHOLD} and at least {WITHIN_BAND_THRESHOLD:.0%} of the zoo "
+    f"within +-{CLOSENESS_BAND}",
+    close_ok,
+    not_reproduced=None
+    if close_ok
+    else "the small CPU-trained GAN's samples do not give errors this close "
+    "to the true test errors (see the numbers)",
+    mae=gan_close["mae"],
+    within_band=gan_close["within_band"],
+    max_gap=gan_close["max_gap"],
+    constant_guess_mae=constant_mae,
+    n_classifiers=len(members),
+)
+tau_ok = bool(tau["synthetic"] >= KENDALL_TAU_THRESHOLD)
 book.claim(
     "GAN-synthetic error ranks the zoo's true test errors with Kendall "
     f"tau >= {KENDALL_TAU_THRESHOLD}",
-    bool(tau["synthetic"] >= KENDALL_TAU_THRESHOLD),
+    tau_ok,
+    not_reproduced=None
+    if tau_ok
+    else "on a converged zoo whose test errors span only a few percent, "
+    "the GAN's ranking is weaker",
     kendall_tau=tau["synthetic"],
-    n_classifiers=len(families),
-    pearson=pearson,
-    slope=fit.slope,
-    intercept=fit.intercept,
-    mean_abs_gap=mean_abs_gap,
+    granulated_psi=psi["synthetic"]["psi"],
+    n_classifiers=len(members),
+)
+beats = bool(
+    tau["synthetic"] > tau["margin"]
+    and gan_close_eval["mae"] < margin_close_eval["mae"]
 )
 book.claim(
-    "Synthetic error predicts test error better than the training-error "
-    "baseline (higher Kendall tau)",
-    bool(tau["synthetic"] > tau["train"]),
-    tau_synthetic=tau["synthetic"],
-    tau_train=tau["train"],
+    "The GAN predictor beats the margin baseline: higher Kendall tau over "
+    "the zoo and lower mean absolute error on the held-out half",
+    beats,
+    not_reproduced=None
+    if beats
+    else "at this scale the simple margin baseline is as good or better "
+    "on at least one of the two scores",
+    tau_gan=tau["synthetic"],
+    tau_margin=tau["margin"],
+    psi_gan=psi["synthetic"]["psi"],
+    psi_margin=psi["margin"]["psi"],
+    mae_gan_heldout=gan_close_eval["mae"],
+    mae_margin_heldout=margin_close_eval["mae"],
+    within_band_gan_heldout=gan_close_eval["within_band"],
+    within_band_margin_heldout=margin_close_eval["within_band"],
 )
+
+# %% [markdown]
+# What the run shows (numbers from the published run, seed 0; the claims table at the end has them all).
+# The zoo trains as intended: 55 of 64 members reach the cross-entropy target within 1200 steps (median
+# about 290 steps); the others, small batches with augmentation and the larger step size, stop at the cap
+# with training error at most 0.07. Their true test errors span about 0.02 to 0.10, most between 0.02 and
+# 0.06: a realistic band for networks that fit digits, and a much harder ranking problem than the previous
+# version of this chapter, whose zoo ran from 0.014 to 0.917 and gave $\tau = 0.72$.
+#
+# On this zoo the GAN predictor does **not** reproduce the post's picture. Its errors lie well above
+# $y = x$ (mean absolute gap 0.053, 3 of 64 members within ±0.02; committed thresholds: at most 0.015 and at
+# least 80 %), because our small GAN's samples are harder to classify than real digits (in the first
+# figure many are speckled or malformed, e.g. in the rows of 5s and 8s), and they barely rank the zoo ($\tau \approx 0.10$, $\Psi \approx 0.16$). The
+# margin baseline, given a line fitted on half the zoo, lands within ±0.02 for every held-out member
+# (mean absolute error 0.007), but that mostly reflects the narrow band: the best constant guess already
+# has mean absolute error 0.008. As a ranking it is weak too ($\tau \approx 0.17$, $\Psi \approx 0.22$),
+# though better than the GAN's. With 797 test images an error is only known to about ±0.006, comparable to
+# the differences between many members, so every $\tau$ here is bounded by noise as well as by the
+# predictor. The paper's generators are large BigGAN models, ours a 2000-step MLP-GAN; what this section
+# shows is that a GAN whose samples are visibly off shifts all predicted errors up and loses the fine
+# ranking among networks that all fit their data, whereas a wide, partly untrained zoo hides this.
+#
+# How much of this is luck of the draw? The 15 reruns behind this chapter's regression baselines perturb
+# every random draw at the level of rounding, and GAN training amplifies that into what amounts to a
+# different GAN each time. Across the 16 runs the GAN's mean absolute gap ranged from 0.043 to 0.082 (never
+# more than 20 % of the zoo within ±0.02), its $\tau$ from −0.08 to 0.21, the margin baseline's $\tau$ from
+# 0.13 to 0.29 and its held-out mean absolute error from 0.006 to 0.009: the margin ranked the zoo better
+# in all 16, so the verdicts above do not hinge on one lucky or unlucky GAN.
 
 # %% [markdown]
 # ## 3. Observation 1: mode collapse, by the birthday paradox
@@ -636,19 +757,28 @@ book.claim(
 # is Kendall $\tau \ge 0.5$.
 
 # %%
+collapsed_ranks = bool(tau["collapsed"] >= 0.5)
 book.claim(
     "Observation 3: even the deliberately collapsed sampler (30 latent "
     "codes per class) ranks the zoo with Kendall tau >= 0.5",
-    bool(tau["collapsed"] >= 0.5),
+    collapsed_ranks,
+    not_reproduced=None
+    if collapsed_ranks
+    else "on the converged zoo neither the full GAN nor the collapsed "
+    "sampler ranks the members well (both taus in the table), so there is "
+    "no good ranking for collapse to preserve",
     tau_collapsed=tau["collapsed"],
     tau_full_gan=tau["synthetic"],
+    psi_collapsed=psi["collapsed"]["psi"],
 )
 
 # %% [markdown]
 # Where this claim holds, a sampler that knows only 30 latent codes per class ranks the zoo about as well
-# as the full GAN (compare the two τ values in the table): estimating an error rate needs samples that are
-# typical of each class, not samples that cover the distribution, which is the post's resolution of the
-# paradox.
+# as the full GAN: estimating an error rate needs samples that are typical of each class, not samples that
+# cover the distribution, which is the post's resolution of the paradox. On the converged zoo it does not
+# hold, but for a reason that says little about collapse: the full GAN itself ranks the zoo only weakly
+# ($\tau \approx 0.10$), and the collapsed sampler is about as weak ($\tau \approx 0.08$), so there is no
+# good ranking for collapse to destroy.
 
 # %% tags=["remove-input"]
 book.claims_table()

@@ -33,17 +33,29 @@ def mark_points(ax, x, y, labels, *, offsets=None, marker="*", color="black"):
     return ax
 
 
-def plot_predicted_vs_true(ax, predicted, true, groups, fit=None, *, xlabel: str, ylabel: str, legend=True):
+def plot_predicted_vs_true(ax, predicted, true, groups, fit=None, *, xlabel: str, ylabel: str, legend=True,
+                           band=None, hollow=None, true_on_x=False, top=None):
     """Scatter of ``predicted`` (n,) against ``true`` (n,) errors, coloured by ``groups`` (n,) of str.
 
-    Draws y = x and, if given, the fitted line ``fit = (slope, intercept)`` of true on predicted.
+    Draws y = x, and a shaded strip y = x +- ``band`` when given; ``fit = (slope, intercept)`` adds a line.
+    ``hollow`` (n,) bool draws those points as open circles (e.g. members a baseline was fitted on).
+    ``true_on_x`` puts the true error on the x axis (default: on the y axis); ``top`` fixes both limits.
     ``legend=False`` leaves the legend to the caller (one for several panels: ``fig.legend``).
     """
     predicted, true, groups = np.asarray(predicted), np.asarray(true), np.asarray(groups)
-    for group in dict.fromkeys(groups):
-        chosen = groups == group
-        ax.scatter(predicted[chosen], true[chosen], label=group, s=28, alpha=0.85)
-    top = 1.05 * max(predicted.max(), true.max())
+    hollow = np.zeros(len(true), bool) if hollow is None else np.asarray(hollow, bool)
+    x, y = (true, predicted) if true_on_x else (predicted, true)
+    top = 1.05 * max(predicted.max(), true.max()) if top is None else top
+    if band is not None:
+        ax.fill_between([0, top], [-band, top - band], [band, top + band], color="gray", alpha=0.18, lw=0,
+                        label=f"y = x ± {band:g}")
+    for index, group in enumerate(dict.fromkeys(groups)):
+        color = f"C{index}"
+        chosen = (groups == group) & ~hollow
+        ax.scatter(x[chosen], y[chosen], label=group, s=24, alpha=0.85, color=color)
+        chosen = (groups == group) & hollow
+        if chosen.any():
+            ax.scatter(x[chosen], y[chosen], s=24, facecolors="none", edgecolors=color, linewidths=1)
     ax.plot([0, top], [0, top], color="gray", linestyle="--", label="y = x")
     if fit is not None:
         ax.plot([0, top], [fit[1], fit[1] + fit[0] * top], color="black", linewidth=1, label="linear fit")
