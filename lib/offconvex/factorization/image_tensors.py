@@ -127,7 +127,7 @@ def cp_components(factors, indicators) -> np.ndarray:
     return np.where(np.fmod(np.abs(count), 2.0) > 0.5, -magnitude, magnitude)
 
 
-def cp_mse_gradient(factors, indicators, targets, sizes):
+def cp_mse_gradient(factors, indicators, targets, sizes, transposed=None):
     """Mean squared errors and their closed-form gradient for a batch of CP predictors.
 
     ``factors`` ``(M, N, K, C)`` holds, for each of M data sets (``indicators`` ``(M, B, N * (K - 1))``,
@@ -139,6 +139,8 @@ def cp_mse_gradient(factors, indicators, targets, sizes):
     Closed form: ``d f_c(x) / d W[n, k, c] = [x_n = k] f_c(x) / W[n, k, c]``, so with
     ``g = 2 (prediction - target) / B`` the gradient is ``sum_x [x_n = k] g(x) f_c(x) / W[n, k, c]``:
     one matmul for the levels 1.., and level 0 takes what is left of ``sum_x g(x) f_c(x)``.
+    ``transposed``: ``indicators`` transposed in contiguous memory (twice as fast in that matmul than
+    a transposed view), when the caller reuses it over many steps.
     """
     factors = np.asarray(factors)
     sizes = np.asarray(sizes)
@@ -150,7 +152,9 @@ def cp_mse_gradient(factors, indicators, targets, sizes):
     residual = predictions - np.asarray(targets, dtype=components.dtype)[..., None]  # (M, B, J)
     weighted = (2.0 / residual.shape[-2]) * residual[..., group] * components  # (M, B, C)
     n_pixels, levels, n_components = factors.shape[-3:]
-    upper = (np.swapaxes(indicators, -1, -2) @ weighted).reshape(*factors.shape[:-3], n_pixels, levels - 1,
+    if transposed is None:
+        transposed = np.swapaxes(indicators, -1, -2)
+    upper = (transposed @ weighted).reshape(*factors.shape[:-3], n_pixels, levels - 1,
                                                                    n_components)
     lowest = weighted.sum(axis=-2)[..., None, None, :] - upper.sum(axis=-2, keepdims=True)
     tiny = _TINY if factors.dtype == np.float64 else np.finfo(factors.dtype).tiny
@@ -180,6 +184,7 @@ def fit_cp_predictors(factors, pixels, targets, sizes, levels: int, max_steps: i
     """
     weights = np.array(factors, dtype=float)
     indicators = level_indicators(pixels, levels).astype(dtype)
+    transposed = np.ascontiguousarray(np.swapaxes(indicators, -1, -2))
     targets = np.asarray(targets, dtype=dtype)
     sizes = np.asarray(sizes)
     group = np.repeat(np.arange(len(sizes)), sizes)
@@ -193,7 +198,8 @@ def fit_cp_predictors(factors, pixels, targets, sizes, levels: int, max_steps: i
     for step in range(max_steps + 1):
         ranks = np.flatnonzero(active.any(axis=0))  # rank groups still being fitted for some data set
         columns = np.flatnonzero(np.isin(group, ranks))
-        mse[:, ranks], grad = cp_mse_gradient(weights[..., columns].astype(dtype), indicators, targets, sizes[ranks])
+        mse[:, ranks], grad = cp_mse_gradient(weights[..., columns].astype(dtype), indicators, targets, sizes[ranks],
+                                               transposed)
         if step % check_every == 0:
             history.append(mse.copy())
             past = history[-1 - lag] if len(history) > lag else np.full_like(mse, np.inf)
