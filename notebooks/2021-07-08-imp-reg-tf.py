@@ -34,8 +34,9 @@
 # entries, 1000 components, the authors' GroupRMSprop step rule (learning rate 1e-2), iteration caps of
 # 6 000 / 12 000 / 20 000; the forward and backward passes run in float32 to fit the time budget. Figure 5
 # (tensor rank as complexity) on a CPU stand-in for Fashion-MNIST: the 8×8 digits bundled with
-# scikit-learn (an order-64 tensor with modes of size 2 after binarizing), ranks 1, 2 and 4, 600
-# full-batch Adam steps instead of 10 000 epochs. Setting `DATASET = "fashion-mnist"` (or `"mnist"`)
+# scikit-learn (an order-64 tensor with modes of size 2 after binarizing), ranks 1, 2, 4 and 8, each fit
+# trained by full-batch Adam until its train error reaches $10^{-4}$ or for at most 12 000 steps (the paper:
+# minibatch Adam for 10 000 epochs). Setting `DATASET = "fashion-mnist"` (or `"mnist"`)
 # runs the paper's data instead, from the official files checked against their MD5 sums; they are
 # downloaded only with `DOWNLOAD = True`, otherwise a missing file stops the notebook with a message
 # saying where to put it.
@@ -74,13 +75,15 @@ CAPS = book.by_profile(
     paper=(1_000_000,) * 3,
 )
 N_COMPONENTS = book.by_profile(PROFILE, smoke=100, book=1000, paper=1000)
-# Figure 5: (Adam steps, explicit ranks)
+# Figure 5: (cap on Adam steps, explicit ranks); every fit stops earlier
+# once its train error (0/1 units) is <= FIT_TARGET
 IMAGE_STEPS, RANKS = book.by_profile(
     PROFILE,
-    smoke=(20, (1, 2)),
-    book=(600, (1, 2, 4)),
-    paper=(1500, (1, 2, 3, 4, 6, 8)),
+    smoke=(200, (1, 2)),
+    book=(12_000, (1, 2, 4, 8)),
+    paper=(30_000, (1, 2, 4, 8, 16)),
 )
+FIT_TARGET = 1e-4
 POSITIVE_DIGIT = 6
 
 # %% [markdown]
@@ -349,12 +352,33 @@ Markdown("Largest final component (the ground truth has Frobenius norm 1; 20 % o
 # the label (2 for the digit 6, 0 for the others, as in the paper) is the entry's value. A CP predictor
 # with an *explicit* number of components $R$ has tensor rank at most $R$:
 # $f(x) = \sum_{r=1}^R \prod_{n=1}^{64} W[n, x_n, r]$, initialized at $1 \pm 10^{-3}$ so that the product of
-# 64 factors starts near 1. We fit it by full-batch Adam (learning rate $10^{-2}$) on 1300 images and
-# test on the other 497, and compare with two randomized data sets of the same size: *random labels*
-# (the labels permuted) and *random images* (every pixel replaced by a fair coin). Errors are mean
-# squared errors divided by 4, i.e. measured in 0/1-label units; test errors cap each image's squared
-# error at 4 (a wrong label), as the paper does. The dashed line is the variance of the 0/1 test label:
-# the error of predicting the mean.
+# 64 factors starts near 1. We fit it on 1300 images and test on the other 497, and compare with two
+# randomized data sets of the same size: *random labels* (the labels permuted) and *random images* (every
+# pixel replaced by a fair coin). Errors are mean squared errors divided by 4, i.e. measured in 0/1-label
+# units; test errors cap each image's squared error at 4 (a wrong label), as the paper does. The dashed
+# line is the variance of the 0/1 test label: the error of predicting the mean.
+#
+# **Training to a fit, not to a step count.** The comparison only means something if every model is
+# trained as far as it will go. Each of the 3 × 4 fits runs full-batch Adam until its train error reaches
+# $10^{-4}$ (`FIT_TARGET`, about a thousandth of the label variance) or for at most 12 000 steps; the
+# learning rate decays geometrically from $10^{-2}$ to $10^{-3}$ over those steps. Before settling on this
+# we measured the alternatives: at a constant $10^{-2}$ the random-label fits oscillate and some collapse
+# onto the zero predictor, and at $3\times10^{-2}$ nearly every fit collapses there; 600 steps (this
+# chapter's earlier setting) left the randomized fits at the label variance and the rank-8 fits far from
+# done. The right panel shows the train error along the steps, so one can see which fits reached the
+# target, which settled on a plateau, and which were still descending at the cap; the note below the
+# claims gives the train error reached by every fit and how much it fell over its last 2000 steps. In the
+# runs we made, the fits at ranks 1, 2 and 4 have reached the target or flattened out by the cap, but the
+# rank-8 fits of the randomized data (and of the original data, just above the target) are still
+# descending there, stepping down each time another component comes into play. Their errors are
+# upper bounds on what rank 8 can reach: longer training would narrow the gap between natural and random
+# data at rank 8, not widen it. The claims below do not rest on a rank-8 fit being finished.
+#
+# Cost: the gradient is computed in closed form — a product of factors differentiates into the product
+# divided by the factor, and in log space picking $W[n, x_n, r]$ for all pixels is one matrix product — and
+# the twelve fits (three data sets, four ranks) run as one batch, in float32 (parameters and Adam's state in
+# float64). A rank whose fits have all stopped leaves the batch. One step for all twelve fits costs about as
+# much as a step of one autograd fit did, so 12 000 steps cost about what 600 steps of nine fits cost before.
 
 # %%
 if DATASET == "digits":
@@ -385,39 +409,54 @@ datasets = {
     "random images": (images.random_images(binary, 2, randomizer), targets),
 }
 label_variance = float(np.var(targets[test] / 2))
-fit_errors = {
-    (name, split_name): []
-    for name in datasets
-    for split_name in ("train", "test")
-}
-for name, (x, y) in datasets.items():
-    for rank in RANKS:
-        init = images.init_cp_predictor(
-            n_pixels, 2, rank, rng(SEED, f"predictor-{rank}")
+# one predictor per rank, the same initial factors for the three data sets;
+# the ranks sit side by side along the component axis
+init = np.concatenate(
+    [
+        images.init_cp_predictor(n_pixels, 2, rank, rng(SEED, f"predictor-{rank}"))
+        for rank in RANKS
+    ],
+    axis=2,
+)
+CHECK_EVERY = 50
+fitted, stopped_at, history = images.fit_cp_predictors(
+    np.stack([init] * len(datasets)),
+    np.stack([x[train] for x, _ in datasets.values()]),
+    np.stack([y[train] for _, y in datasets.values()]),
+    RANKS,
+    2,
+    IMAGE_STEPS,
+    lr=1e-2,
+    final_lr=1e-3,
+    target_mse=4 * FIT_TARGET,  # the target is in 0/1 units: MSE / 4
+    check_every=CHECK_EVERY,
+    dtype=np.float32,
+)
+train_curves = history / 4  # (checks, data sets, ranks), 0/1 units
+check_steps = CHECK_EVERY * np.arange(len(history))
+first_column = np.cumsum((0,) + RANKS)
+fit_errors, stopped = {}, {}
+for m, (name, (x, y)) in enumerate(datasets.items()):
+    stopped[name] = stopped_at[m]
+    for split_name, rows, clamp in (("train", train, None), ("test", test, 4.0)):
+        fit_errors[(name, split_name)] = np.array(
+            [
+                images.prediction_error(
+                    fitted[m][..., first_column[j] : first_column[j + 1]],
+                    x[rows],
+                    y[rows],
+                    clamp=clamp,
+                )
+                for j in range(len(RANKS))
+            ]
         )
-        # float32 halves the cost; each prediction is a product of 64
-        # factors near 1
-        fitted = images.fit_cp_predictor(
-            init,
-            x[train],
-            y[train],
-            IMAGE_STEPS,
-            lr=1e-2,
-            dtype=torch.float32,
-        )
-        fit_errors[(name, "train")].append(
-            images.prediction_error(fitted, x[train], y[train])
-        )
-        fit_errors[(name, "test")].append(
-            images.prediction_error(fitted, x[test], y[test], clamp=4.0)
-        )
-fit_errors = {key: np.array(values) for key, values in fit_errors.items()}
 for key, values in fit_errors.items():
-    print(key, values.round(4))
+    print(key, values.round(5))
+print("stopped at step", stopped)
 
 # %% tags=["hide-input"]
-fig, axes = book.figure(1, 2, height=3.0, sharey=True)
-for ax, split_name in zip(axes, ("train", "test"), strict=True):
+fig, axes = book.figure(1, 3, height=3.0)
+for ax, split_name in zip(axes[:2], ("train", "test"), strict=True):
     fplots.error_by_rank(
         ax,
         RANKS,
@@ -426,9 +465,24 @@ for ax, split_name in zip(axes, ("train", "test"), strict=True):
         title=f"{split_name} error",
         legend=False,
     )
-# one legend for both panels, below them: the panels are too narrow to
+ERROR_RANGE = (5e-5, 0.2)  # train errors on a log scale (the start, ~R^2, cut)
+axes[0].set(yscale="log", ylim=ERROR_RANGE)
+axes[0].axhline(FIT_TARGET, color="0.4", ls=":", lw=1.2)
+axes[1].set_ylabel("")
+for m, name in enumerate(datasets):
+    axes[2].plot(
+        check_steps, train_curves[:, m, -1], color=f"C{m}", label=name
+    )
+axes[2].axhline(FIT_TARGET, color="0.4", ls=":", lw=1.2)
+axes[2].axhline(label_variance, color="0.4", ls="--", lw=1.2)
+axes[2].set(
+    yscale="log",
+    ylim=ERROR_RANGE,
+    xlabel="Adam step",
+    title=f"train error, R = {RANKS[-1]}",
+)
+# one legend for all panels, below them: the panels are too narrow to
 # hold four entries off the data
-axes[1].set_ylabel("")  # shared with the left panel
 series = axes[0].get_legend_handles_labels()
 fig.legend(*series, loc="outside lower center", ncols=4)
 book.save_figure(
@@ -438,24 +492,40 @@ book.save_figure(
         f"{name}_{split_name}": fit_errors[(name, split_name)]
         for name, split_name in fit_errors
     }
-    | {"ranks": np.array(RANKS), "label_variance": label_variance},
+    | {f"{name}_stopped": stopped[name] for name in datasets}
+    | {
+        f"{name}_curve_rank_{rank}": train_curves[:, m, j]
+        for m, name in enumerate(datasets)
+        for j, rank in enumerate(RANKS)
+    }
+    | {
+        "ranks": np.array(RANKS),
+        "label_variance": label_variance,
+        "check_steps": check_steps,
+    },
     caption=f"CP predictors of explicit tensor rank R on binarized 8×8 "
-    f"digits (one-vs-all for the digit {POSITIVE_DIGIT}): train and test "
-    f"error of the original data, randomly permuted labels and random "
-    f"images; dashed: variance of the test labels.",
-    # float32 Adam on one thread: deterministic here, kernel-level drift
-    # elsewhere
+    f"digits (one-vs-all for the digit {POSITIVE_DIGIT}), each trained until "
+    f"its train error reached {FIT_TARGET:g} or for {IMAGE_STEPS} Adam steps: "
+    f"train error (log scale; dotted: the target) and test error of the "
+    f"original data, randomly permuted labels and random images "
+    f"(dashed: variance of the test labels), and the train error along "
+    f"training at R = {RANKS[-1]} (dotted: the target).",
+    # float32 steps on one thread: deterministic here, kernel-level drift
+    # elsewhere (measured by the baseline ensemble)
     rtol=1e-3,
     atol=1e-5,
 )
 
 # %% [markdown]
-# The post's claims, with thresholds fixed beforehand: at ranks 1 and 2 the original data's train error
-# is below 0.3 times that of each randomized variant, and the original data generalizes (test error below half
-# the label variance), while neither randomized variant generalizes at any rank (test error at least
-# 0.9 × the label variance). In the paper the randomized variants also fit better as $R$ grows; that is
-# not a claim here, because 600 steps instead of 10 000 epochs do not train the models to convergence
-# (the measured train errors per rank are given below the claims).
+# The post's claims, with thresholds fixed before the run that judges them (the first three unchanged
+# from the 600-step version of this chapter, now judged on trained models; the last two new, added when
+# the fits were trained to the target). At ranks 1 and 2 the original data's train error is below 0.3
+# times that of each randomized variant; the original data generalizes (test error below half the label
+# variance at ranks 1 and 2), while neither randomized variant does at any rank (test error at least 0.9 ×
+# the label variance). Tensor rank as a complexity measure: the smallest rank at which the train error
+# falls below 0.005 (about 6 % of the label variance) is at most 2 for the original data and above 4 for
+# both randomized variants; and the randomized data *is* fit better as the rank grows, its train error at
+# the largest rank below half its rank-1 error.
 
 # %%
 low = np.isin(RANKS, (1, 2))
@@ -488,15 +558,88 @@ book.claim(
     lowest_randomized_test_error=worst,
     label_variance=label_variance,
 )
+VARIANTS = ("original", "random labels", "random images")
+FIT_LEVEL = 0.005
+
+
+def rank_needed(name):
+    """Smallest rank whose train error is below FIT_LEVEL (0: none)."""
+    below = fit_errors[(name, "train")] < FIT_LEVEL
+    return int(np.asarray(RANKS)[below][0]) if below.any() else 0
+
+
+needed = {name: rank_needed(name) for name in VARIANTS}
+book.claim(
+    "Rank needed for a train error < 0.005 (0: not reached at any rank "
+    "tried): at most 2 for the original data, above 4 for random labels "
+    "and for random images",
+    bool(
+        0 < needed["original"] <= 2
+        and all(needed[n] == 0 or needed[n] > 4 for n in RANDOMIZED)
+    ),
+    rank_needed_original=needed["original"],
+    rank_needed_random_labels=needed["random labels"],
+    rank_needed_random_images=needed["random images"],
+)
+gain = {
+    name: fit_errors[(name, "train")][-1] / fit_errors[(name, "train")][0]
+    for name in RANDOMIZED
+}
+book.claim(
+    "Randomized data is fit better at higher rank: train error at the "
+    "largest rank tried < 0.5 × the train error at R = 1, for both variants",
+    bool(all(g < 0.5 for g in gain.values())),
+    ratio_random_labels=gain["random labels"],
+    ratio_random_images=gain["random images"],
+    largest_rank=RANKS[-1],
+)
 
 # %% tags=["remove-input"]
-VARIANTS = ("original", "random labels", "random images")
-measured = "; ".join(f"{name}: " + ", ".join(f"{value:.4f}" for value in fit_errors[(name, "train")])
-                     for name in VARIANTS)
-no_gain_with_rank = all(np.all(np.diff(fit_errors[(name, "train")]) >= 0) for name in VARIANTS)
-Markdown(f"Measured train errors at R = {', '.join(map(str, RANKS))} — {measured}."
-         + (" At this step budget a larger R does not lower the train error of any variant, so the paper's "
-            "trend in R is not visible here." if no_gain_with_rank else ""))
+window = 2000 // CHECK_EVERY
+
+
+def last_drop(m, j):
+    """Relative fall of a fit's train error over its last 2000 steps."""
+    at = min(int(stopped_at[m, j]) // CHECK_EVERY, len(history) - 1)
+    before = train_curves[max(at - window, 0), m, j]
+    return 1 - train_curves[at, m, j] / before
+
+
+def describe(m, name):
+    parts = []
+    for j, rank in enumerate(RANKS):
+        value = fit_errors[(name, "train")][j]
+        if stopped_at[m, j] < IMAGE_STEPS or value <= FIT_TARGET:
+            how = f"target reached at step {int(stopped_at[m, j])}"
+        else:
+            drop = last_drop(m, j)
+            if abs(drop) < 0.005:
+                trend = "flat (within 0.5 %)"
+            else:
+                trend = f"{'fell' if drop > 0 else 'rose'} {100 * abs(drop):.0f} %"
+            how = f"at the cap; {trend} over its last 2000 steps"
+        parts.append(f"R = {rank}: {value:.4f} ({how})")
+    return f"**{name}** — " + "; ".join(parts)
+
+
+share_at_1 = {
+    name: fit_errors[(name, "train")][0] / label_variance for name in VARIANTS
+}
+Markdown(
+    "Train errors reached (0/1 units; label variance "
+    f"{label_variance:.4f}): "
+    + ". ".join(describe(m, name) for m, name in enumerate(VARIANTS))
+    + ". At R = 1 the train error is "
+    + ", ".join(f"{100 * share_at_1[n]:.0f} % of the label variance for {n}" for n in VARIANTS)
+    + ": one component already captures much of the natural labels and almost nothing of the "
+    "randomized ones. The randomized data is not unlearnable, though: it is fit step by step as R "
+    f"grows, to {fit_errors[('random labels', 'train')][-1]:.4f} (random labels) and "
+    f"{fit_errors[('random images', 'train')][-1]:.4f} (random images) at R = {RANKS[-1]}, "
+    "without any gain on the test set. The original data's test error is lowest at R = 1 "
+    f"({fit_errors[('original', 'test')][0]:.4f}) and "
+    f"{'higher' if fit_errors[('original', 'test')][1:].min() > fit_errors[('original', 'test')][0] else 'not higher'}"
+    " at the larger ranks, which fit the training images more closely than R = 1 does."
+)
 
 # %% [markdown]
 # ## Claims checked in this chapter

@@ -86,3 +86,52 @@ def test_idx_reader_and_checksum_errors(tmp_path, monkeypatch):
     monkeypatch.setattr(it, "_md5", lambda path: it.IDX_SOURCES["mnist"][1][path.name])
     x_train, y_train, x_test, y_test = it.binary_idx_dataset("mnist", tmp_path)
     assert x_train.shape == (2, 784) and set(np.unique(x_train)) == {0, 1} and list(y_test) == [3, 4]
+
+
+def test_log_space_components_match_cp_predict_including_signs():
+    rng = np.random.default_rng(2)
+    factors = rng.standard_normal((5, 3, 4))  # order 5, three levels, four components, many negative
+    pixels = rng.integers(0, 3, size=(30, 5))
+    direct = torch.stack([it.cp_predict(torch.from_numpy(factors[..., [c]]), torch.from_numpy(pixels))
+                          for c in range(4)], dim=1).numpy()
+    np.testing.assert_allclose(it.cp_components(factors, it.level_indicators(pixels, 3)), direct, rtol=1e-12)
+    with pytest.raises(ValueError, match="levels"):
+        it.level_indicators(pixels, 2)
+
+
+def test_closed_form_gradient_equals_autograd():
+    rng = np.random.default_rng(3)
+    sizes = (1, 3)
+    factors = 1.0 + 0.5 * rng.standard_normal((2, 6, 2, 4))  # two data sets, ranks 1 and 3 side by side
+    factors[0, 1, 0, 2] = -0.3
+    pixels = rng.integers(0, 2, size=(2, 40, 6))
+    targets = 2.0 * rng.integers(0, 2, size=(2, 40))
+    mse, grad = it.cp_mse_gradient(factors, it.level_indicators(pixels, 2), targets, sizes)
+    weights = torch.tensor(factors, requires_grad=True)
+    total, expected = 0.0, np.zeros((2, 2))
+    for m in range(2):
+        for j, columns in enumerate((slice(0, 1), slice(1, 4))):
+            predicted = it.cp_predict(weights[m, :, :, columns], torch.from_numpy(pixels[m]))
+            error = ((predicted - torch.from_numpy(targets[m])) ** 2).mean()
+            expected[m, j] = error.item()
+            total = total + error
+    total.backward()
+    np.testing.assert_allclose(mse, expected, rtol=1e-12)
+    np.testing.assert_allclose(grad, weights.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_batched_fits_are_independent_and_stop_at_the_target():
+    rng = np.random.default_rng(4)
+    pixels = rng.integers(0, 2, size=(2, 200, 6))
+    targets = np.stack([2.0 * (pixels[0, :, 0] == 1), 2.0 * rng.integers(0, 2, size=200)])
+    init = np.concatenate([it.init_cp_predictor(6, 2, r, rng) for r in (1, 2)], axis=2)
+    factors = np.stack([init, init])
+    fitted, stopped, history = it.fit_cp_predictors(factors, pixels, targets, (1, 2), 2, 400, lr=1e-2,
+                                                    final_lr=1e-3, target_mse=1e-3, check_every=10)
+    assert stopped[0, 0] < 400 and history[-1, 0, 0] <= 1e-3  # the rank-one task is fit and stops
+    assert history.shape == (400 // 10 + 1, 2, 2) and np.all(history[0] > history[-1])
+    # the first data set's rank-2 predictor fit alone follows the same path (no coupling in the batch)
+    alone, alone_stopped, _ = it.fit_cp_predictors(factors[:1, ..., 1:], pixels[:1], targets[:1], (2,), 2, 400,
+                                                   lr=1e-2, final_lr=1e-3, target_mse=1e-3, check_every=10)
+    assert alone_stopped[0, 0] == stopped[0, 1]
+    np.testing.assert_allclose(alone[0], fitted[0, ..., 1:], rtol=1e-12)

@@ -87,6 +87,146 @@ def fit_cp_predictor(factors: np.ndarray, pixels, targets, n_steps: int, lr: flo
     return weights.detach().double().numpy()
 
 
+def level_indicators(pixels, levels: int) -> np.ndarray:
+    """``(..., B, N)`` level indices → ``(..., B, N * (levels - 1))`` float indicators ``[x_n = k]`` for
+    ``k = 1..levels-1`` (pixel-major). Level 0 is the reference: it is what is left when all are 0, so a
+    binary image is its own indicator row."""
+    pixels = np.asarray(pixels)
+    if pixels.size and (pixels.min() < 0 or pixels.max() >= levels):
+        raise ValueError(f"pixel levels must lie in 0..{levels - 1}")
+    return (pixels[..., None] == np.arange(1, levels)).reshape(*pixels.shape[:-1], -1).astype(float)
+
+
+_TINY = 1e-300  # |factor| floor inside the log: an exact zero would make log-space products NaN
+
+
+def _relative_to_reference(values):
+    """``(..., N, K, C)`` → ``(..., N * (K - 1), C)`` values of levels 1.. minus level 0, and ``(..., 1, C)``
+    the sum over pixels of level 0's values: ``sum_n v[n, x_n, c] = indicators @ first + second``."""
+    shape = values.shape
+    relative = (values[..., :, 1:, :] - values[..., :, :1, :]).reshape(*shape[:-3], -1, shape[-1])
+    return relative, values[..., :, 0, :].sum(axis=-2, keepdims=True)
+
+
+def cp_components(factors, indicators) -> np.ndarray:
+    """Each component's value ``prod_n W[..., n, x_n, c]`` at every image: ``(..., B, C)``, in float64.
+
+    ``factors`` ``(..., N, K, C)``; ``indicators`` ``(..., B, N * (K - 1))`` from :func:`level_indicators`.
+    The product of N factors is taken in log space, where picking ``W[n, x_n, c]`` for all n is one
+    matmul: ``log|f| = sum_n log|W[n, x_n]|``, and the sign's parity counts the negative picked factors.
+    """
+    factors = np.asarray(factors)
+    tiny = _TINY if factors.dtype == np.float64 else np.finfo(factors.dtype).tiny
+    relative, reference = _relative_to_reference(np.log(np.maximum(np.abs(factors), tiny)))
+    magnitude = np.exp(indicators @ relative + reference)
+    negative = factors < 0
+    if not negative.any():
+        return magnitude
+    relative, reference = _relative_to_reference(negative.astype(magnitude.dtype))
+    count = indicators @ relative + reference  # integers, exact (< 2^24 even in float32)
+    return np.where(np.fmod(np.abs(count), 2.0) > 0.5, -magnitude, magnitude)
+
+
+def cp_mse_gradient(factors, indicators, targets, sizes, transposed=None):
+    """Mean squared errors and their closed-form gradient for a batch of CP predictors.
+
+    ``factors`` ``(M, N, K, C)`` holds, for each of M data sets (``indicators`` ``(M, B, N * (K - 1))``,
+    ``targets`` ``(M, B)``), several predictors side by side: the C components split into consecutive
+    groups of ``sizes`` (the ranks; ``sum(sizes) == C``), group j predicting the sum of its components.
+    Returns ``(mse, grad)``: ``mse`` ``(M, len(sizes))`` and ``grad`` the gradient of ``mse.sum()``, which
+    for each predictor is the gradient of its own error (the predictors share no parameters).
+
+    Closed form: ``d f_c(x) / d W[n, k, c] = [x_n = k] f_c(x) / W[n, k, c]``, so with
+    ``g = 2 (prediction - target) / B`` the gradient is ``sum_x [x_n = k] g(x) f_c(x) / W[n, k, c]``:
+    one matmul for the levels 1.., and level 0 takes what is left of ``sum_x g(x) f_c(x)``.
+    ``transposed``: ``indicators`` transposed in contiguous memory (twice as fast in that matmul than
+    a transposed view), when the caller reuses it over many steps.
+    """
+    factors = np.asarray(factors)
+    sizes = np.asarray(sizes)
+    if sizes.sum() != factors.shape[-1]:
+        raise ValueError(f"ranks {sizes.tolist()} do not add up to the {factors.shape[-1]} components")
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    components = cp_components(factors, indicators)  # (M, B, C)
+    predictions = components @ (group[:, None] == np.arange(len(sizes))).astype(components.dtype)
+    residual = predictions - np.asarray(targets, dtype=components.dtype)[..., None]  # (M, B, J)
+    weighted = (2.0 / residual.shape[-2]) * residual[..., group] * components  # (M, B, C)
+    n_pixels, levels, n_components = factors.shape[-3:]
+    if transposed is None:
+        transposed = np.swapaxes(indicators, -1, -2)
+    upper = (transposed @ weighted).reshape(*factors.shape[:-3], n_pixels, levels - 1,
+                                                                   n_components)
+    lowest = weighted.sum(axis=-2)[..., None, None, :] - upper.sum(axis=-2, keepdims=True)
+    tiny = _TINY if factors.dtype == np.float64 else np.finfo(factors.dtype).tiny
+    safe = np.where(np.abs(factors) < tiny, np.where(factors < 0, -tiny, tiny), factors)
+    mse = (residual.astype(float) ** 2).mean(axis=-2)
+    return mse, np.concatenate([lowest, upper], axis=-2) / safe
+
+
+def fit_cp_predictors(factors, pixels, targets, sizes, levels: int, max_steps: int, lr: float = 1e-2,
+                      final_lr: float | None = None, target_mse: float | None = None,
+                      rel_tol: float | None = None, window: int = 1000, check_every: int = 50,
+                      dtype=np.float64, betas=(0.9, 0.999), eps: float = 1e-8):
+    """Full-batch Adam with closed-form gradients for a batch of CP predictors (see :func:`cp_mse_gradient`).
+
+    ``factors`` ``(M, N, K, C)``, ``pixels`` ``(M, B, N)`` and ``targets`` ``(M, B)``: M data sets, each with
+    one predictor per rank in ``sizes``. Each predictor is an independent fit (Adam acts elementwise) and
+    stops on its own, frozen from then on, at the first check (every ``check_every`` steps) where its train
+    MSE is ``<= target_mse`` or has fallen by less than the fraction ``rel_tol`` over the last ``window``
+    steps (a plateau); otherwise at ``max_steps``. A rank whose predictors have all stopped is dropped from
+    the computation. The learning rate decays geometrically from ``lr`` to ``final_lr`` over ``max_steps``
+    (constant if ``final_lr`` is None). Parameters and Adam's moments are float64; ``dtype`` is the
+    precision of each step's forward and backward pass.
+
+    Returns ``(factors, stopped, history)``: the fitted factors (float64), the step at which each predictor
+    stopped ``(M, J)``, and ``history`` ``(checks, M, J)``, the train MSE at steps ``0, check_every, ...``
+    (a stopped predictor's last value repeated).
+    """
+    weights = np.array(factors, dtype=float)
+    indicators = level_indicators(pixels, levels).astype(dtype)
+    transposed = np.ascontiguousarray(np.swapaxes(indicators, -1, -2))
+    targets = np.asarray(targets, dtype=dtype)
+    sizes = np.asarray(sizes)
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    first, second = np.zeros_like(weights), np.zeros_like(weights)
+    active = np.ones((weights.shape[0], len(sizes)), dtype=bool)
+    stopped = np.full(active.shape, max_steps)
+    mse = np.full(active.shape, np.inf)
+    history = []
+    lag = max(1, window // check_every)
+    decay = 1.0 if final_lr is None else (final_lr / lr) ** (1.0 / max(max_steps, 1))
+    for step in range(max_steps + 1):
+        ranks = np.flatnonzero(active.any(axis=0))  # rank groups still being fitted for some data set
+        columns = np.flatnonzero(np.isin(group, ranks))
+        mse[:, ranks], grad = cp_mse_gradient(weights[..., columns].astype(dtype), indicators, targets, sizes[ranks],
+                                               transposed)
+        if step % check_every == 0:
+            history.append(mse.copy())
+            past = history[-1 - lag] if len(history) > lag else np.full_like(mse, np.inf)
+            done = np.zeros_like(active)
+            if target_mse is not None:
+                done |= mse <= target_mse
+            if rel_tol is not None:
+                done |= mse > (1.0 - rel_tol) * past
+            done &= active
+            stopped[done] = step
+            active &= ~done
+        if step == max_steps or not active.any():
+            break
+        moving = active[:, None, None, group[columns]]  # (M, 1, 1, columns)
+        grad = np.where(moving, grad, 0.0)
+        first[..., columns] = np.where(moving, betas[0] * first[..., columns] + (1 - betas[0]) * grad,
+                                       first[..., columns])
+        second[..., columns] = np.where(moving, betas[1] * second[..., columns] + (1 - betas[1]) * grad**2,
+                                        second[..., columns])
+        count = step + 1
+        rate = lr * decay**step
+        update = rate * (first[..., columns] / (1 - betas[0] ** count)) / (
+            np.sqrt(second[..., columns] / (1 - betas[1] ** count)) + eps)
+        weights[..., columns] -= np.where(moving, update, 0.0)
+    return weights, stopped, np.array(history)
+
+
 def prediction_error(factors, pixels, targets, scale: float = 4.0, clamp: float | None = None) -> float:
     """Mean squared error divided by ``scale`` (4 makes targets {0,2} read as 0/1 labels).
 
