@@ -336,43 +336,39 @@ fig, axes = book.figure(1, 2, height=3.9)
 top = 1.1 * max(
     table["test"].max(), table["synthetic"].max(), margin_prediction.max()
 )
-plot_predicted_vs_true(
-    axes[0],
-    table["synthetic"],
-    table["test"],
-    architecture,
-    xlabel="true test error",
-    ylabel="error on GAN samples (prediction)",
-    legend=False,
-    band=CLOSENESS_BAND,
-    true_on_x=True,
-    top=top,
-)
-axes[0].set_title(
-    f"GAN samples: MAE {gan_close['mae']:.3f},\n"
-    f"{gan_close['within_band']:.0%} in band, τ = {tau['synthetic']:.2f}",
-    fontsize="medium",
-)
 in_fit_half = np.isin(np.arange(len(members)), fit_half)
-plot_predicted_vs_true(
-    axes[1],
-    margin_prediction,
-    table["test"],
-    architecture,
-    xlabel="true test error",
-    ylabel="margin-baseline prediction",
-    legend=False,
-    band=CLOSENESS_BAND,
-    hollow=in_fit_half,
-    true_on_x=True,
-    top=top,
-)
-axes[1].set_title(
-    f"margin baseline: MAE {margin_close_eval['mae']:.3f} (held-out\n"
-    f"half, filled), {margin_close_eval['within_band']:.0%} in band, "
-    f"τ = {tau['margin']:.2f}",
-    fontsize="medium",
-)
+panels = [
+    (
+        table["synthetic"],
+        "error on GAN samples (prediction)",
+        None,
+        f"GAN samples: MAE {gan_close['mae']:.3f},\n"
+        f"{gan_close['within_band']:.0%} in band, τ = {tau['synthetic']:.2f}",
+    ),
+    (
+        margin_prediction,
+        "margin-baseline prediction",
+        in_fit_half,
+        f"margin baseline: MAE {margin_close_eval['mae']:.3f} (held-out\n"
+        f"half, filled), {margin_close_eval['within_band']:.0%} in band, "
+        f"τ = {tau['margin']:.2f}",
+    ),
+]
+for ax, (prediction, ylabel, hollow, title) in zip(axes, panels, strict=True):
+    plot_predicted_vs_true(
+        ax,
+        prediction,
+        table["test"],
+        architecture,
+        xlabel="true test error",
+        ylabel=ylabel,
+        legend=False,
+        band=CLOSENESS_BAND,
+        hollow=hollow,
+        true_on_x=True,
+        top=top,
+    )
+    ax.set_title(title, fontsize="medium")
 for ax in axes:
     ax.set_xticks(np.arange(0, top, 0.05))
     ax.set_yticks(np.arange(0, top, 0.05))
