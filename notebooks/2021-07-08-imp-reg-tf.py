@@ -47,7 +47,9 @@ SEED = 0
 PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; see README)
 DATASET = "digits"  # Figure 5 data: "digits" (bundled, offline) or "mnist" / "fashion-mnist" (see below) [valid: "digits" | "mnist" | "fashion-mnist"]
 DATA_FOLDER = "data/idx"  # where the official MNIST / Fashion-MNIST files are kept (MD5-checked)
-DOWNLOAD = False  # allow fetching them; the default book never touches the network
+DOWNLOAD = (
+    False  # allow fetching them; the default book never touches the network
+)
 
 # %% tags=["hide-input"]
 import numpy as np
@@ -335,15 +337,36 @@ book.claim(
 largest = {}
 for scale, (state, _) in zip(INIT_SCALES, fits, strict=True):
     column = int(np.argmax(cp.component_norms(state.params)))
-    component = cp.cp_to_tensor([factor[:, [column]] for factor in state.params])
-    largest[scale] = (float(np.linalg.norm(component)), float(np.sum(component[mask] ** 2) / np.sum(component**2)))
-at_cap = {scale: bool(dynamics[scale].steps[-1] >= cap) for scale, cap in zip(INIT_SCALES, CAPS, strict=True)}
-Markdown("Largest final component (the ground truth has Frobenius norm 1; 20 % of the entries are observed): "
-         + "; ".join(f"init {s}: norm {n:.2f}, {100 * share:.2g} % of its squared norm on observed entries"
-                     for s, (n, share) in largest.items()) + "."
-         + "".join(f" At init {s} one component is larger than the whole ground truth, the detour described "
-                   "before Figure 4" + (", and the run ended at its iteration cap." if at_cap[s] else ".")
-                   for s, (n, _) in largest.items() if n > 1.0))
+    component = cp.cp_to_tensor(
+        [factor[:, [column]] for factor in state.params]
+    )
+    largest[scale] = (
+        float(np.linalg.norm(component)),
+        float(np.sum(component[mask] ** 2) / np.sum(component**2)),
+    )
+at_cap = {
+    scale: bool(dynamics[scale].steps[-1] >= cap)
+    for scale, cap in zip(INIT_SCALES, CAPS, strict=True)
+}
+Markdown(
+    "Largest final component (the ground truth has Frobenius norm 1; 20 % of the entries are observed): "
+    + "; ".join(
+        f"init {s}: norm {n:.2f}, {100 * share:.2g} % of its squared norm on observed entries"
+        for s, (n, share) in largest.items()
+    )
+    + "."
+    + "".join(
+        f" At init {s} one component is larger than the whole ground truth, the detour described "
+        "before Figure 4"
+        + (
+            ", and the run ended at its iteration cap."
+            if at_cap[s]
+            else "."
+        )
+        for s, (n, _) in largest.items()
+        if n > 1.0
+    )
+)
 
 # %% [markdown]
 # ## Figure 5 — natural data has low tensor rank, random data does not
@@ -413,7 +436,9 @@ label_variance = float(np.var(targets[test] / 2))
 # the ranks sit side by side along the component axis
 init = np.concatenate(
     [
-        images.init_cp_predictor(n_pixels, 2, rank, rng(SEED, f"predictor-{rank}"))
+        images.init_cp_predictor(
+            n_pixels, 2, rank, rng(SEED, f"predictor-{rank}")
+        )
         for rank in RANKS
     ],
     axis=2,
@@ -438,7 +463,10 @@ first_column = np.cumsum((0,) + RANKS)
 fit_errors, stopped = {}, {}
 for m, (name, (x, y)) in enumerate(datasets.items()):
     stopped[name] = stopped_at[m]
-    for split_name, rows, clamp in (("train", train, None), ("test", test, 4.0)):
+    for split_name, rows, clamp in (
+        ("train", train, None),
+        ("test", test, 4.0),
+    ):
         fit_errors[(name, split_name)] = np.array(
             [
                 images.prediction_error(
@@ -465,7 +493,10 @@ for ax, split_name in zip(axes[:2], ("train", "test"), strict=True):
         title=f"{split_name} error",
         legend=False,
     )
-ERROR_RANGE = (5e-5, 0.2)  # train errors on a log scale (the start, ~R^2, cut)
+ERROR_RANGE = (
+    5e-5,
+    0.2,
+)  # train errors on a log scale (the start, ~R^2, cut)
 axes[0].set(yscale="log", ylim=ERROR_RANGE)
 axes[0].axhline(FIT_TARGET, color="0.4", ls=":", lw=1.2)
 axes[1].set_ylabel("")
@@ -504,8 +535,9 @@ book.save_figure(
         "check_steps": check_steps,
     },
     caption=f"CP predictors of explicit tensor rank R on binarized 8×8 "
-    f"digits (one-vs-all for the digit {POSITIVE_DIGIT}), each trained until "
-    f"its train error reached {FIT_TARGET:g} or for {IMAGE_STEPS} Adam steps: "
+    f"digits (one-vs-all for the digit {POSITIVE_DIGIT}), each trained "
+    f"until its train error reached {FIT_TARGET:g} or for {IMAGE_STEPS} "
+    "Adam steps: "
     f"train error (log scale; dotted: the target) and test error of the "
     f"original data, randomly permuted labels and random images "
     f"(dashed: variance of the test labels), and the train error along "
@@ -587,7 +619,8 @@ gain = {
 }
 book.claim(
     "Randomized data is fit better at higher rank: train error at the "
-    "largest rank tried < 0.5 × the train error at R = 1, for both variants",
+    "largest rank tried < 0.5 × the train error at R = 1, for both "
+    "variants",
     bool(all(g < 0.5 for g in gain.values())),
     ratio_random_labels=gain["random labels"],
     ratio_random_images=gain["random images"],
@@ -623,14 +656,18 @@ def describe(m, name):
 
 
 share_at_1 = {
-    name: fit_errors[(name, "train")][0] / label_variance for name in VARIANTS
+    name: fit_errors[(name, "train")][0] / label_variance
+    for name in VARIANTS
 }
 Markdown(
     "Train errors reached (0/1 units; label variance "
     f"{label_variance:.4f}): "
     + ". ".join(describe(m, name) for m, name in enumerate(VARIANTS))
     + ". At R = 1 the train error is "
-    + ", ".join(f"{100 * share_at_1[n]:.0f} % of the label variance for {n}" for n in VARIANTS)
+    + ", ".join(
+        f"{100 * share_at_1[n]:.0f} % of the label variance for {n}"
+        for n in VARIANTS
+    )
     + ": one component already captures much of the natural labels and almost nothing of the "
     "randomized ones. The randomized data is not unlearnable, though: it is fit step by step as R "
     f"grows, to {fit_errors[('random labels', 'train')][-1]:.4f} (random labels) and "

@@ -50,7 +50,9 @@ KENDALL_TAU_THRESHOLD = 0.6
 # about 0.008 standard deviation at error 0.035, so MAE 0.015 is about twice that noise floor.
 CLOSENESS_BAND = 0.02  # |predicted - true| <= this counts as "on the line"
 MAE_THRESHOLD = 0.015  # mean |GAN-predicted - true test error| over the zoo at most this
-WITHIN_BAND_THRESHOLD = 0.8  # and at least this share of the zoo within the band
+WITHIN_BAND_THRESHOLD = (
+    0.8  # and at least this share of the zoo within the band
+)
 # The zoo's training target (PGDL's models were trained to a cross-entropy target): a member stops once its
 # mean cross-entropy on the full, clean training set is at most this, or at the step cap.
 LOSS_TARGET = 0.05
@@ -274,15 +276,13 @@ for depth in LEVELS["depth"]:
                     quantile=0.25,
                 )
             )
-# back to the grid's order, so that member i has the hyperparameters members[i]
+# back to the grid's order: member i has the hyperparameters members[i]
 restore = np.argsort(order_in_zoo)
 table = {key: np.array(values)[restore] for key, values in table.items()}
 hyper = {
     name: np.array([member[name] for member in members]) for name in LEVELS
 }
-architecture = np.array(
-    [f"MLP {m['depth']}x{m['width']}" for m in members]
-)
+architecture = np.array([f"MLP {m['depth']}x{m['width']}" for m in members])
 print(
     f"{len(members)} members; converged {table['converged'].mean():.0%}; "
     f"steps {table['steps'].min()}-{table['steps'].max()}; "
@@ -327,9 +327,19 @@ psi = {
     for key, score in scores.items()
 }
 print("GAN, whole zoo:", gan_close, "| evaluation half:", gan_close_eval)
-print("margin line", np.round(margin_line, 4), "evaluation half:", margin_close_eval)
+print(
+    "margin line",
+    np.round(margin_line, 4),
+    "evaluation half:",
+    margin_close_eval,
+)
 print(f"constant-guess MAE {constant_mae:.4f}; tau", tau)
-print({key: {k: round(v, 3) for k, v in value.items()} for key, value in psi.items()})
+print(
+    {
+        key: {k: round(v, 3) for k, v in value.items()}
+        for key, value in psi.items()
+    }
+)
 
 # %%
 fig, axes = book.figure(1, 2, height=3.9)
@@ -343,7 +353,8 @@ panels = [
         "error on GAN samples (prediction)",
         None,
         f"GAN samples: MAE {gan_close['mae']:.3f},\n"
-        f"{gan_close['within_band']:.0%} in band, τ = {tau['synthetic']:.2f}",
+        f"{gan_close['within_band']:.0%} in band, "
+        f"τ = {tau['synthetic']:.2f}",
     ),
     (
         margin_prediction,
@@ -354,7 +365,9 @@ panels = [
         f"τ = {tau['margin']:.2f}",
     ),
 ]
-for ax, (prediction, ylabel, hollow, title) in zip(axes, panels, strict=True):
+for ax, (prediction, ylabel, hollow, title) in zip(
+    axes, panels, strict=True
+):
     plot_predicted_vs_true(
         ax,
         prediction,
@@ -426,8 +439,8 @@ book.claim(
     close_ok,
     not_reproduced=None
     if close_ok
-    else "the small CPU-trained GAN's samples do not give errors this close "
-    "to the true test errors (see the numbers)",
+    else "the small CPU-trained GAN's samples do not give errors this "
+    "close to the true test errors (see the numbers)",
     mae=gan_close["mae"],
     within_band=gan_close["within_band"],
     max_gap=gan_close["max_gap"],
