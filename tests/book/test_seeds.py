@@ -88,6 +88,8 @@ def test_the_book_runs_five_seeds_in_one_pool_and_shows_every_claims_verdicts_ac
     assert seeds.robust(always) and not seeds.robust(even) and seeds.depends_on_seed(even)
     assert across_seeds(always["status"]) == "robust: holds at all 5 seeds (0, 1, 2, 3, 4)"
     assert across_seeds(even["status"]) == "holds at 3 of 5 seeds; not at seed 1 ⚠️, seed 3 ⚠️"
+    assert across_seeds({"0": "not-reproduced", "1": "not-reproduced"}) == "not reproduced at any of the 2 seeds"
+    assert across_seeds({"0": "fail", "1": "not-reproduced"}) == "holds at 0 of 2 seeds; not at seed 0 ❌, seed 1 ⚠️"
 
     # the chapter's page: its claims table gets the column and a caption that counts robust claims
     report.prepare_pages(parity_project, failed={})

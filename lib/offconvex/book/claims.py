@@ -43,13 +43,16 @@ def badge(status: str) -> str:
 
 
 def across_seeds(statuses: dict) -> str:
-    """'robust: holds at all 5 seeds (0–4)' or 'holds at 3 of 5 seeds; not at seed 2 ⚠️, seed 4 ❌'.
+    """'robust: holds at all 5 seeds (0, 1, 2, 3, 4)', 'not reproduced at any of the 5 seeds' or
+    'holds at 3 of 5 seeds; not at seed 2 ⚠️, seed 4 ❌'.
 
     ``statuses``: seed -> status, the published seed first. Robust means every seed, nothing less.
     """
     held = sum(status == "pass" for status in statuses.values())
     if held == len(statuses):
         return f"robust: holds at all {held} seeds ({', '.join(map(str, statuses))})"
+    if len(set(statuses.values())) == 1:  # the same miss everywhere: say it once
+        return f"{BADGES[next(iter(statuses.values()))][0]} at any of the {len(statuses)} seeds"
     misses = ", ".join(f"seed {seed} {BADGES[status][1]}" for seed, status in statuses.items() if status != "pass")
     return f"holds at {held} of {len(statuses)} seeds; not at {misses}"
 
