@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from sklearn.datasets import load_digits
 
+from offconvex.core.random import perturbation_member, rounding_factor
+
 
 def quantize(images, levels: int, max_value: float) -> np.ndarray:
     """Pixel values in ``[0, max_value]`` → integer levels ``0..levels-1`` (rounding; ``levels=2`` binarizes).
@@ -183,6 +185,11 @@ def fit_cp_predictors(factors, pixels, targets, sizes, levels: int, max_steps: i
     (a stopped predictor's last value repeated).
     """
     weights = np.array(factors, dtype=float)
+    member = perturbation_member()
+    if member and np.dtype(dtype) != weights.dtype:
+        # An ensemble member's nudge of the float64 draws (1e-12) vanishes in the cast to ``dtype``, and
+        # the members would repeat the published run bit for bit: nudge at ``dtype``'s own level instead.
+        weights = weights * rounding_factor(weights.astype(dtype), member)
     indicators = level_indicators(pixels, levels).astype(dtype)
     transposed = np.ascontiguousarray(np.swapaxes(indicators, -1, -2))
     targets = np.asarray(targets, dtype=dtype)
