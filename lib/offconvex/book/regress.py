@@ -601,8 +601,9 @@ def update_baselines(project: Project, slugs: list[str] | None, jobs: int | None
         return write_seed_baselines(project, slugs, jobs, seeds, seed_members, echo)
     if members < 2:
         raise BookError(f"an ensemble needs at least 2 perturbed members, got {members}")
-    # the cache must hold every member of the ensemble being made, however large
-    cache.KEEP_MEMBERS_PER_SLUG = max(cache.KEEP_MEMBERS_PER_SLUG, members + 1)
+    # the cache must hold every member of the ensemble being made, however large, beside the perturbed
+    # runs at other seeds and the retests (cached members keep their old age, so they are pruned first)
+    cache.KEEP_MEMBERS_PER_SLUG += members + 1
     results = run(project, slugs or None, "book", {}, jobs, echo=echo)
     ok = [result for result in results if result.ok]
     for result in results:
@@ -644,7 +645,7 @@ def write_seed_baselines(project: Project, slugs: list[str] | None, jobs: int | 
         raise BookError(f"the verdicts need at least 1 other seed, got {count}")
     published = {job.slug: job.parameters["SEED"] for job in plan(project, slugs, "book", {})}
     others = {slug: other_seeds(seed, count) for slug, seed in published.items()}
-    cache.KEEP_MEMBERS_PER_SLUG = max(cache.KEEP_MEMBERS_PER_SLUG, count * (seed_members + 1) + 1)
+    cache.KEEP_MEMBERS_PER_SLUG = max(cache.KEEP_MEMBERS_PER_SLUG, count * (seed_members + 1) + 17)
     cache.KEEP_PER_SLUG = max(cache.KEEP_PER_SLUG, count + 3)
     runs = seed_runs(project, list(published), lambda slug: [
         (seed, {"SEED": seed, **({"PERTURBATION": member} if member else {})})
