@@ -325,15 +325,19 @@ class Verdict:
     seed: int | None = None  # set on the verdict of one other seed
 
     @property
+    def own_accepted(self) -> bool:
+        """This run (with its retests) by the 2-of-3 rule, other seeds aside."""
+        return accepted_by_two_of_three([not self.problems, *(not p for _, p in self.retests)])
+
+    @property
     def accepted(self) -> bool:
-        own = accepted_by_two_of_three([not self.problems, *(not p for _, p in self.retests)])
-        return own and all(verdict.accepted for verdict in self.seeds)
+        return self.own_accepted and all(verdict.accepted for verdict in self.seeds)
 
     def lines(self) -> list[str]:
         """What check prints: the verdict, then why (the published run's problems, then the retests, then
         the other seeds')."""
         head = f"{'ok  ' if self.accepted else 'FAIL'} {self.slug}"
-        if self.problems and accepted_by_two_of_three([False, *(not p for _, p in self.retests)]):
+        if self.problems and self.own_accepted:
             head += (": the published run lies outside the ensemble, both rounding retests inside "
                      "(a rare rounding event; accepted by the 2-of-3 rule)")
         return [head, *self._details()]
@@ -433,7 +437,7 @@ def judge_seeds(project: Project, slug: str, retest: bool = True, echo=print) ->
     baseline = _seed_baseline(project, slug)
     if baseline is None:
         return [Verdict(slug, [f"no baseline of the verdicts at other seeds: run `python -m offconvex baselines "
-                               f"--seeds-only {slug}` and commit tests/baselines/{slug}/{SEED_VERDICTS}"], seed=-1)]
+                               f"--seeds-only {slug}` and commit tests/baselines/{slug}/{SEED_VERDICTS}"])]
     runs = seed_runs(project, [slug], lambda _: [(seed, {"SEED": seed}) for seed in baseline["seeds"]],
                      echo=_without_cached(echo)).get(slug, {})
     verdicts = []
@@ -603,7 +607,7 @@ def update_baselines(project: Project, slugs: list[str] | None, jobs: int | None
         raise BookError(f"an ensemble needs at least 2 perturbed members, got {members}")
     # the cache must hold every member of the ensemble being made, however large, beside the perturbed
     # runs at other seeds and the retests (cached members keep their old age, so they are pruned first)
-    cache.KEEP_MEMBERS_PER_SLUG += members + 1
+    cache.KEEP_MEMBERS_PER_SLUG = max(cache.KEEP_MEMBERS_PER_SLUG, members + 17)
     results = run(project, slugs or None, "book", {}, jobs, echo=echo)
     ok = [result for result in results if result.ok]
     for result in results:
