@@ -112,14 +112,14 @@ def _configuration_task(function, configuration: dict, shared: dict, settings: d
     """One configuration on a worker thread, with the caller's numerical settings and one BLAS thread."""
     from threadpoolctl import threadpool_limits
 
-    from offconvex.core.random import perturb_draws
+    from offconvex.core.random import perturb_draws, use_deterministic_torch
 
     perturb_draws(settings.get("perturbation", 0))  # an ensemble member's draws are nudged on the worker too
     if "threads" in settings:
         import torch
 
         torch.set_num_threads(settings["threads"])
-        torch.use_deterministic_algorithms(settings["deterministic"])
+        use_deterministic_torch(settings["deterministic"])
         torch.set_flush_denormal(settings["flush_denormal"])  # per thread: set where the work runs
     with threadpool_limits(1) if settings.get("threads", 1) == 1 else nullcontext():
         return function(**configuration, **shared)
