@@ -14,6 +14,8 @@ import sys
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
+from offconvex.core.memo import memoized_call
+
 # Set by offconvex.book.cluster in the environment of a kernel that runs as a Dask task.
 SCHEDULER_ENV = "OFFCONVEX_SCHEDULER"
 WAITING_FILE_ENV = "OFFCONVEX_WAITING_FILE"
@@ -33,17 +35,26 @@ def map_configurations(function, configurations, **shared) -> list:
 
     ``function`` must not depend on changing its arguments: on a cluster it gets copies (so a generator
     passed in is not advanced in the caller). Results come back in the order of ``configurations``.
+    In a kernel started by the book's runner, a result is read back when the same call (same library,
+    arguments and numerical settings) was made by an earlier run (``offconvex.core.memo``).
     """
     _check_importable(function)
     configurations = [dict(configuration) for configuration in configurations]
     client = _cluster_client()
     if client is None:
-        return [function(**configuration, **shared) for configuration in configurations]
+        return [memoized_call(function, _arguments(configuration, shared)) for configuration in configurations]
     with client as connected:
         settings = _numerical_settings()
         futures = [connected.submit(_configuration_task, function, configuration, shared, settings, pure=False)
                    for configuration in configurations]
         return connected.gather(futures)
+
+
+def _arguments(configuration: dict, shared: dict) -> dict:
+    repeated = configuration.keys() & shared.keys()
+    if repeated:
+        raise TypeError(f"map_configurations got {sorted(repeated)} both in a configuration and as shared arguments")
+    return configuration | shared
 
 
 def _check_importable(function) -> None:
