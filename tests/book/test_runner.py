@@ -293,3 +293,17 @@ def test_later_runs_reuse_configuration_results_and_force_starts_afresh(scratch_
     assert len(stored()) == 3  # seed 1 asked again what seed 0 had computed at its second seed
     assert run(scratch_project, ["memo"], force=True, echo=quiet)[0].status == "executed"
     assert len(stored()) == 2  # --force dropped every earlier result before running
+
+
+def test_runs_read_only_for_their_claims_keep_figure_data_but_draw_no_images(scratch_project):
+    from offconvex.book.runner import execute_plan
+
+    write(scratch_project, "good", GOOD)
+    drawn, claims_only = plan(scratch_project, ["good"], "book", {"SEED": 1}), plan(
+        scratch_project, ["good"], "book", {"SEED": 1}, images=False)
+    assert drawn[0].key != claims_only[0].key  # a run without images is never taken for a page
+    (result,) = execute_plan(scratch_project, [(claims_only[0], False)], echo=quiet)
+    entry = cache.entry_path(scratch_project, "good", result.record["cache_key"])
+    figures = sorted(path.name for path in (entry / "figures").iterdir())
+    assert figures == ["claims.json", "fig1-square.json"]
+    assert result.record["claims"][0]["passed"] is True

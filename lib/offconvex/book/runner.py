@@ -22,6 +22,7 @@ from offconvex.book import cache
 from offconvex.book.chapters import BY_SLUG
 from offconvex.book.claims import summarize
 from offconvex.book.execute import (
+    FIGURE_IMAGES_ENV,
     Job,
     execute_in_process,
     kernel_environment,
@@ -52,8 +53,12 @@ class Result:
         return self.status != "failed"
 
 
-def plan(project: Project, slugs: list[str] | None, profile: str, overrides: dict) -> list[Job]:
-    """Validate everything before anything runs: slugs, profile, parameter names and types."""
+def plan(project: Project, slugs: list[str] | None, profile: str, overrides: dict, images: bool = True) -> list[Job]:
+    """Validate everything before anything runs: slugs, profile, parameter names and types.
+
+    ``images=False`` plans runs that are only read for their claims (the book's other seeds): their
+    figures keep their data but are not drawn, which saves a tenth of a chapter's time.
+    """
     check_profile(profile)
     written = project.written_slugs()
     slugs = list(slugs) if slugs else written
@@ -65,7 +70,8 @@ def plan(project: Project, slugs: list[str] | None, profile: str, overrides: dic
     for slug in dict.fromkeys(slugs):
         notebook = project.notebook(slug)
         parameters = resolve_parameters(notebook, profile, overrides)
-        jobs.append(Job(slug, notebook, profile, parameters, cache.cache_key(project, slug, profile, parameters)))
+        key = cache.cache_key(project, slug, profile, parameters, images)
+        jobs.append(Job(slug, notebook, profile, parameters, key, images))
     return jobs
 
 
@@ -79,6 +85,8 @@ def execute_locally(project: Project, job: Job, staging: Path, timeout: float, c
     """The default executor: a worker process on this machine, writing straight into ``staging``."""
     env = kernel_environment(kernel_settings(staging / "figures", commit, project.root))
     env[MEMO_DIR_ENV] = str(memo_folder(project))
+    if not job.images:
+        env[FIGURE_IMAGES_ENV] = "0"
     return execute_in_process(job.notebook, staging, job.parameters, project.notebooks, timeout, env, progress)
 
 
