@@ -1,4 +1,5 @@
-"""The ten chapters of the book: one per post, grouped into the five parts of the table of contents.
+"""The chapters of the book: one per post, grouped into five parts of the table of contents, then the part
+"Beyond the posts" (one chapter per paper; its ``post_url`` is the paper's arXiv page).
 
 This registry is the single source for chapter titles, parts, links and the plan shown on a chapter's
 page until its notebook exists. A test keeps ``_toc.yml`` in agreement with it.
@@ -21,7 +22,9 @@ PARTS = (
     "Sampling",
     "Generalization and data reuse",
     "Privacy",
+    "Beyond the posts",
 )
+BEYOND = "Beyond the posts"  # chapters on a paper, not a post: slug dated by the arXiv submission
 
 CHAPTERS = (
     Chapter(
@@ -103,6 +106,15 @@ CHAPTERS = (
         "http://www.offconvex.org/2020/11/11/instahide/",
         "Mixup and InstaHide encodings of images; accuracy when training on encodings; the attack that "
         "recovers the private images.",
+    ),
+    Chapter(
+        "2021-06-29-small-init-spectral",
+        "Small random initialization is akin to spectral learning",
+        "Beyond the posts",
+        "https://arxiv.org/abs/2106.15013",
+        "Over-parameterized low-rank matrix sensing from small random initialization: final error against "
+        "the initialization scale, the spectral, growth and refinement phases measured by subspace angles, "
+        "and the effect of the width of the factor.",
     ),
 )
 
