@@ -108,6 +108,15 @@ CHAPTERS = (
         "recovers the private images.",
     ),
     Chapter(
+        "2020-10-21-beyond-lazy-tensor",
+        "Beyond lazy training for over-parameterized tensor decomposition",
+        "Beyond the posts",
+        "https://arxiv.org/abs/2010.11356",
+        "Symmetric order-3 tensor decomposition: the components the lazy (linearized) regime needs, counted "
+        "exactly from the tangent space, against plain gradient descent from a small start; components "
+        "learned one at a time.",
+    ),
+    Chapter(
         "2021-06-29-small-init-spectral",
         "Small random initialization is akin to spectral learning",
         "Beyond the posts",
