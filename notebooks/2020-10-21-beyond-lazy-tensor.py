@@ -236,10 +236,11 @@ Markdown(
 
 # %% [markdown]
 # The lazy requirement grows like $d^2$ and matches the count $\lceil D/d\rceil$, while gradient
-# descent from a small start needs a handful of components at every $d$ tested. Its failures are
-# informative: a failed run typically ends at relative error $0.577 = \sqrt{1/3}$, one of the three
-# components missing, because the components are learned one at a time and the last one has not
-# escaped the origin (or two learned components compete for one target component).
+# descent from a small start needs a handful of components at every $d$ tested. A failed run ends
+# near relative error $\sqrt{1/3} \approx 0.58$ or $\sqrt{2/3} \approx 0.82$: one or two of the three
+# components still missing when the fixed number of steps runs out. More components do not always
+# help within that budget (the success counts are not monotone in $m$ at every $d$ and seed), which
+# is why the claim on gradient descent is reported rather than gated.
 
 # %%
 rank_matches = all(

@@ -465,11 +465,12 @@ book.claim(
 # * **Figures.** The paper's numerical section was not available to us; all three figures are
 #   new experiments on the paper's setting, not redrawings, and no official code exists to compare
 #   with.
-# * **Scale and constants.** The theorem asks for a restricted isometry constant of order
-#   $\kappa^{-4}/\sqrt{r}$, i.e. far more measurements than our $m = 180$ or $300$ for $n = 30$,
-#   and a step size $\mu \lesssim \kappa^{-2}\|M\|^{-1}$ with unspecified constants; our $m$ and
-#   $\mu$ are chosen to work at CPU scale, not to meet the theorem's conditions. We recalled the
-#   initialization variance $1/k$ and the theorem's rate in $\alpha$ from memory; the chapter tests
+# * **Scale and constants.** Only the paper's abstract and introduction were available to us; its
+#   conditions as we recall them (to be checked against the paper) ask for a restricted isometry
+#   constant of order $\kappa^{-4}/\sqrt{r}$, i.e. far more measurements than our $m = 180$ or $300$
+#   for $n = 30$, and a step size $\mu \lesssim \kappa^{-2}\|M\|^{-1}$ with unspecified constants;
+#   our $m$ and $\mu$ are chosen to work at CPU scale, not to meet them. The initialization
+#   variance $1/k$ and the theorem's rate in $\alpha$ are also recalled, not read; the chapter tests
 #   only that the error falls with $\alpha$ (slope at least 0.5 on a log-log plot), not the exponent.
 # * **Fixed horizon.** The error keeps drifting slowly after its plateau; every number here is
 #   at a step count fixed in advance.
