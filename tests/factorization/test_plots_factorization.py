@@ -31,3 +31,17 @@ def test_pathfinder_image_rings_the_markers():
     assert [tuple(p.center) for p in ax.patches] == [(3.0, 4.0), (10.0, 12.0)]  # pixel centres of imshow
     assert ax.get_title() == "t" and ax.images[0].get_array().shape == (20, 20)
     plt.close(fig)
+
+
+def test_matrix_sensing_plots_return_their_axes():
+    fig, axes = plt.subplots(1, 3)
+    scales = np.array([1.0, 1e-2, 1e-4])
+    fit = (1.0, 0.0, np.array([False, True, True]))
+    assert fplots.error_vs_scale(axes[0], scales, {"a": scales * 0.1}, fitted_slope=fit) is axes[0]
+    assert len(axes[0].lines) == 2
+    steps = np.arange(4) * 100
+    curves = {"error": np.linspace(1, 0.1, 4), "sine": np.linspace(0.9, 0.0, 4)}
+    assert fplots.phase_curves(axes[1], steps, curves, log_x=True, styles={"error": {"color": "k"}}) is axes[1]
+    assert axes[1].get_xscale() == "symlog"
+    assert fplots.error_by_width(axes[2], [2, 5, 30], [1e-15, 1e-4, 2e-4], exact_floor=1e-15) is axes[2]
+    plt.close(fig)

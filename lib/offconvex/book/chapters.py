@@ -1,4 +1,5 @@
-"""The ten chapters of the book: one per post, grouped into the five parts of the table of contents.
+"""The chapters of the book: one per post, grouped into five parts of the table of contents, then the part
+"Beyond the posts" (one chapter per paper; its ``post_url`` is the paper's arXiv page).
 
 This registry is the single source for chapter titles, parts, links and the plan shown on a chapter's
 page until its notebook exists. A test keeps ``_toc.yml`` in agreement with it.
@@ -21,7 +22,9 @@ PARTS = (
     "Sampling",
     "Generalization and data reuse",
     "Privacy",
+    "Beyond the posts",
 )
+BEYOND = "Beyond the posts"  # chapters on a paper, not a post: slug dated by the arXiv submission
 
 CHAPTERS = (
     Chapter(
@@ -103,6 +106,24 @@ CHAPTERS = (
         "http://www.offconvex.org/2020/11/11/instahide/",
         "Mixup and InstaHide encodings of images; accuracy when training on encodings; the attack that "
         "recovers the private images.",
+    ),
+    Chapter(
+        "2020-10-21-beyond-lazy-tensor",
+        "Beyond lazy training for over-parameterized tensor decomposition",
+        "Beyond the posts",
+        "https://arxiv.org/abs/2010.11356",
+        "Symmetric order-3 tensor decomposition: the components the lazy (linearized) regime needs, counted "
+        "exactly from the tangent space, against plain gradient descent from a small start; components "
+        "learned one at a time.",
+    ),
+    Chapter(
+        "2021-06-29-small-init-spectral",
+        "Small random initialization is akin to spectral learning",
+        "Beyond the posts",
+        "https://arxiv.org/abs/2106.15013",
+        "Over-parameterized low-rank matrix sensing from small random initialization: final error against "
+        "the initialization scale, the spectral, growth and refinement phases measured by subspace angles, "
+        "and the effect of the width of the factor.",
     ),
 )
 

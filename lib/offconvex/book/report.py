@@ -5,7 +5,7 @@ import re
 
 import nbformat
 
-from offconvex.book.chapters import CHAPTERS
+from offconvex.book.chapters import BEYOND, CHAPTERS
 from offconvex.book.claims import across_seeds, badge, claims_tables, post_claims
 from offconvex.book.numbers import format_measured
 from offconvex.book.project import BookError, Project
@@ -282,7 +282,8 @@ def write_stub(project: Project, chapter, reason: str = "planned") -> None:
         status = (f"This chapter failed in this build: {_escape(reason)}\n\nFix the notebook and run "
                   f"`python -m offconvex run {chapter.slug}`; the page of its last successful run is kept "
                   f"in `_build/previous/{chapter.slug}.ipynb`.")
-    text = (f"# {chapter.title}\n\n*Companion to the post [{chapter.title}]({chapter.post_url}).*\n\n"
+    source = "paper" if chapter.part == BEYOND else "post"
+    text = (f"# {chapter.title}\n\n*Companion to the {source} [{chapter.title}]({chapter.post_url}).*\n\n"
             f"```{{{'note' if reason in ('planned', 'not run') else 'error'}}}\n{status}\n```\n\n"
             f"**What it {'will reproduce' if reason == 'planned' else 'reproduces'}.** {chapter.plan}\n")
     project.posts.mkdir(parents=True, exist_ok=True)

@@ -155,3 +155,49 @@ def median_with_quartiles(ax, x, runs, *, label, marker="o", color=None):
     ax.errorbar(x, median, yerr=[median - low, high - median], label=label, marker=marker, color=color,
                 capsize=3, linewidth=1.5, markersize=4)
     return ax
+
+
+def error_vs_scale(ax, scales, errors: dict, *, fitted_slope=None, xlabel: str = "initialization scale α"):
+    """Final error against the initialization scale on log-log axes; ``errors`` maps a label to
+    one value per scale. ``fitted_slope`` ``(slope, intercept, mask)`` draws the fitted line (dashed)
+    over the scales in ``mask``."""
+    scales = np.asarray(scales)
+    for label, values in errors.items():
+        ax.plot(scales, values, "o-", ms=4, lw=1.3, label=label)
+    if fitted_slope is not None:
+        slope, intercept, mask = fitted_slope
+        ax.plot(scales[mask], np.exp(intercept) * scales[mask] ** slope, "k--", lw=0.9,
+                label=f"fit: slope {slope:.2f}")
+    ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="final relative error")
+    ax.legend(frameon=False)
+    return ax
+
+
+def phase_curves(ax, steps, curves: dict, *, title: str = "", ylabel: str = "", log_y: bool = False,
+                 log_x: bool = False, styles: dict | None = None):
+    """Several quantities recorded along one run (``curves``: label -> values) against the iteration,
+    with optional per-label line styles (``styles``: label -> matplotlib keyword arguments);
+    ``log_x``: linear up to 100 iterations, logarithmic after (long runs whose action is early)."""
+    for label, values in curves.items():
+        ax.plot(steps, values, label=label, lw=1.4, **(styles or {}).get(label, {}))
+    if log_y:
+        ax.set_yscale("log")
+    if log_x:
+        ax.set_xscale("symlog", linthresh=100)
+        ax.set_xlabel("iteration")
+    else:
+        _iteration_axis(ax)
+    ax.set(title=title, ylabel=ylabel)
+    return ax
+
+
+def error_by_width(ax, widths, errors, *, exact_floor: float | None = None):
+    """Final error against the width ``k`` of the factor (log y); ``exact_floor`` marks rounding level."""
+    ax.plot(widths, errors, "o-", ms=5, lw=1.3, color="tab:purple")
+    if exact_floor is not None:
+        ax.axhline(exact_floor, color="0.5", lw=0.8, ls=":", label="float64 rounding level")
+        ax.legend(frameon=False)
+    ax.set(xscale="log", yscale="log", xlabel="width k of the factor U", ylabel="final relative error")
+    ax.set_xticks(widths, [str(k) for k in widths])
+    ax.minorticks_off()
+    return ax
