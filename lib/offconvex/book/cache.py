@@ -35,7 +35,7 @@ def _library_files(project: Project):
             yield path
 
 
-def cache_key(project: Project, slug: str, profile: str, parameters: dict) -> str:
+def cache_key(project: Project, slug: str, profile: str, parameters: dict, images: bool = True) -> str:
     digest = hashlib.sha256(b"offconvex-cache-v1\0")
     digest.update(f"python{sys.version_info.major}.{sys.version_info.minor}\0".encode())
     digest.update(project.notebook(slug).read_bytes())
@@ -44,6 +44,8 @@ def cache_key(project: Project, slug: str, profile: str, parameters: dict) -> st
         digest.update(path.read_bytes())
     digest.update(project.lock_file.read_bytes() if project.lock_file.exists() else b"no-lock")
     digest.update(f"\0{profile}\0{json.dumps(parameters, sort_keys=True)}".encode())
+    if not images:  # a run without images is never the one a page shows
+        digest.update(b"\0figure data only")
     return digest.hexdigest()[:20]
 
 

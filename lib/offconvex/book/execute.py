@@ -23,6 +23,11 @@ class Job:
     profile: str
     parameters: dict
     key: str
+    # False for runs only read for their claims (the book's other seeds): figures keep their data, no images
+    images: bool = True
+
+
+FIGURE_IMAGES_ENV = "OFFCONVEX_FIGURE_IMAGES"
 
 
 def kernel_settings(figure_dir: Path, commit: str, root: Path | None = None) -> dict:

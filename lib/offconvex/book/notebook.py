@@ -21,7 +21,7 @@ from offconvex.book.offline_math import CDN_FONT_AWESOME
 from offconvex.book.project import Project, check_profile
 from offconvex.book.provenance import git_commit
 from offconvex.book.style import DISPLAY_PX_PER_INCH, DPI, PNG_METADATA, apply_style, check_legible
-from offconvex.core.random import perturb_draws
+from offconvex.core.random import perturb_draws, use_deterministic_torch
 
 FIGURE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -55,7 +55,7 @@ def start(slug: str, profile: str, seed: int, threads: int | None = None, *, per
     import torch
 
     torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True)
+    use_deterministic_torch(True)
     torch.set_flush_denormal(True)  # tiny products of small-init factors otherwise cost 5x in denormals
     apply_style()
     project = Project.default()
@@ -167,6 +167,12 @@ def save_figure(fig, figure_id: str, *, data: dict, caption: str, rtol: float = 
     }
     if curves:
         record["curves"] = dict(curves)
+    session.figures.append(figure_id)
+    if not _draws_images():
+        (session.out / f"{figure_id}.json").write_text(json.dumps(record, indent=1, allow_nan=True))
+        plt.close(fig)
+        _display({"text/plain": caption})
+        return
     png = session.out / f"{figure_id}.png"
     fig.savefig(png, metadata=PNG_METADATA)
     smallest_pt = check_legible(fig, figure_id)  # after savefig: tick labels exist once drawn
@@ -174,7 +180,6 @@ def save_figure(fig, figure_id: str, *, data: dict, caption: str, rtol: float = 
     fig.savefig(session.out / f"{figure_id}.notext.png", metadata=PNG_METADATA)
     (session.out / f"{figure_id}.json").write_text(json.dumps(record, indent=1, allow_nan=True))
     plt.close(fig)
-    session.figures.append(figure_id)
     provenance = f"Profile {session.profile}, seed {session.seed}, commit {session.commit}."
     # Nothing returned: as a cell's last line, a path would print the kernel's staging folder on the page.
     _display({"text/html": _figure_html(png, figure_id, caption, provenance, smallest_pt), "text/plain": caption})
@@ -186,6 +191,11 @@ def show_animation(animation, caption: str) -> None:
     The player works offline: matplotlib links Font Awesome from a CDN; the link is dropped here (the
     book's theme has the icons), as the site build does for any page (``offline_math``).
     """
+    if not _draws_images():
+        animation._draw_was_started = True  # not drawn on purpose: no "deleted without rendering" warning
+        plt.close(animation._fig)
+        _display({"text/plain": caption})
+        return
     player = animation.to_jshtml()
     player = CDN_FONT_AWESOME.sub("", player)
     player = player.replace("<img id=", f'<img alt="{html.escape(caption, quote=True)}" id=', 1)
@@ -194,6 +204,11 @@ def show_animation(animation, caption: str) -> None:
     _display({"text/html": f'<figure class="offconvex-animation">{player}'
                            f"<figcaption>{html.escape(caption)}</figcaption></figure>",
               "text/plain": caption})
+
+
+def _draws_images() -> bool:
+    """False in the runs only read for their claims (the runner sets OFFCONVEX_FIGURE_IMAGES=0)."""
+    return os.environ.get("OFFCONVEX_FIGURE_IMAGES", "1") != "0"  # execute.FIGURE_IMAGES_ENV
 
 
 def _display(bundle: dict) -> None:

@@ -397,7 +397,7 @@ def seed_runs(project: Project, slugs: list[str], overrides_by_seed, jobs: int |
     ``overrides_by_seed(slug)`` lists each chapter's ``(seed, overrides)``; returns {slug: {seed: Result}}."""
     from offconvex.book.runner import execute_plan, plan
 
-    planned = [(slug, seed, plan(project, [slug], "book", overrides)[0])
+    planned = [(slug, seed, plan(project, [slug], "book", overrides, images=False)[0])
                for slug in slugs for seed, overrides in overrides_by_seed(slug)]
     results = execute_plan(project, [(job, False) for _, _, job in planned], jobs, echo=echo)
     runs = {}

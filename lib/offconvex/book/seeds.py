@@ -80,7 +80,7 @@ def run_with_seeds(project: Project, slugs, profile: str, overrides: dict, jobs=
     extra = {slug: [s for s in chosen if s != own[slug]] for slug, chosen in extra.items()}
     # The slowest chapters' seed runs start first, so that no worker waits alone for one at the end.
     order = sorted(own, key=lambda slug: -_expected_seconds(project, slug))
-    seed_jobs = [(plan(project, [slug], profile, {**overrides, "SEED": seed})[0], False)
+    seed_jobs = [(plan(project, [slug], profile, {**overrides, "SEED": seed}, images=False)[0], False)
                  for slug in order for seed in extra[slug]]
     results = execute_plan(project, [(job, publish_outputs) for job in published] + seed_jobs, jobs, force,
                            timeout, echo, scheduler)
