@@ -97,10 +97,12 @@ def plot_eigenvalue_pairs(ax, exact: dict, approximate: dict, xlabel: str, ylabe
     return ax
 
 
-def plot_grouped_bars(ax, groups, series: dict, ylabel: str, log_y: bool = False, markers: dict | None = None):
+def plot_grouped_bars(ax, groups, series: dict, ylabel: str, log_y: bool = False, markers: dict | None = None,
+                      legend_columns: int = 1):
     """Bars of several series side by side over ``groups`` (e.g. layers); series maps a label to (G,) values.
 
     ``markers`` optionally maps a label to (G,) reference values drawn as short black ticks (e.g. chance).
+    The legend goes above the bars, in ``legend_columns`` columns; leave headroom with ``set_ylim``.
     """
     width = 0.8 / len(series)
     positions = np.arange(len(groups))
@@ -112,7 +114,7 @@ def plot_grouped_bars(ax, groups, series: dict, ylabel: str, log_y: bool = False
     if log_y:
         ax.set_yscale("log")
     ax.set_ylabel(ylabel)
-    ax.legend(loc="best", frameon=False, fontsize=7)
+    ax.legend(loc="upper center", frameon=False, fontsize=7, ncols=legend_columns)
     return ax
 
 
