@@ -125,6 +125,15 @@ CHAPTERS = (
         "the initialization scale, the spectral, growth and refinement phases measured by subspace angles, "
         "and the effect of the width of the factor.",
     ),
+    Chapter(
+        "2020-10-08-dissecting-hessian",
+        "Dissecting the Hessian: Kronecker structure of layer-wise Hessians",
+        "Beyond the posts",
+        "https://arxiv.org/abs/2010.04261",
+        "Exact layer-wise Hessians of a ReLU network on digits against their Kronecker approximation "
+        "E[M] ⊗ E[xxᵀ]: top-eigenspace overlap, rank-one top eigenvectors aligned with the mean input, "
+        "overlap across independently trained models, and what centering the inputs does.",
+    ),
 )
 
 BY_SLUG = {chapter.slug: chapter for chapter in CHAPTERS}

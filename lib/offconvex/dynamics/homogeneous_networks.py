@@ -159,18 +159,25 @@ def train_gd(problem: FullBatchProblem, theta0: torch.Tensor, eta: float, n_step
     return np.array(steps), np.array(losses), np.stack(thetas)
 
 
-def digits_problem(n_examples: int, widths, activation: str) -> FullBatchProblem:
-    """The first ``n_examples`` of scikit-learn's bundled digits, standardised per pixel, as a full batch.
+def digits_problem(n_examples: int, widths, activation: str, pixels: str = "standardized") -> FullBatchProblem:
+    """The first ``n_examples`` of scikit-learn's bundled digits as a full batch.
 
-    Pixels with zero variance are set to 0 (standardising them would divide by zero).
+    ``pixels``: "standardized" per pixel (pixels with zero variance are set to 0, standardising them
+    would divide by zero), "unit" (raw intensities / 16, in [0, 1], not centred) or "centered" (the unit
+    intensities minus their per-pixel mean, not rescaled).
     """
     from sklearn.datasets import load_digits
 
+    if pixels not in ("standardized", "unit", "centered"):
+        raise ValueError(f"pixels must be 'standardized', 'unit' or 'centered', got {pixels!r}")
     images, labels = load_digits(return_X_y=True)
     if not 1 <= n_examples <= len(labels):
         raise ValueError(f"n_examples must be in [1, {len(labels)}], got {n_examples}")
     images, labels = images[:n_examples], labels[:n_examples]
     std = images.std(axis=0)
-    scaled = np.where(std > 0, (images - images.mean(axis=0)) / np.where(std > 0, std, 1.0), 0.0)
+    if pixels == "standardized":
+        scaled = np.where(std > 0, (images - images.mean(axis=0)) / np.where(std > 0, std, 1.0), 0.0)
+    else:
+        scaled = images / 16.0 - (images.mean(axis=0) / 16.0 if pixels == "centered" else 0.0)
     return FullBatchProblem(torch.tensor(scaled, dtype=torch.float64), torch.tensor(labels), tuple(widths),
                             activation)

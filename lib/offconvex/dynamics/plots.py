@@ -77,3 +77,52 @@ def label_log_axis(axis, subs=(1.0, 2.0, 5.0)):
     axis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:g}"))
     axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     return axis
+
+
+def plot_eigenvalue_pairs(ax, exact: dict, approximate: dict, xlabel: str, ylabel: str):
+    """Scatter of paired eigenvalues (approximate against exact), one marker set per key, with y = x.
+
+    exact / approximate map a label (e.g. a layer) to (k,) eigenvalues, both sorted decreasingly.
+    """
+    for label, values in exact.items():
+        ax.plot(values, approximate[label], "o", ms=4, label=label)
+    everything = np.concatenate([np.ravel(v) for v in (*exact.values(), *approximate.values())])
+    span = [everything.min() * 0.8, everything.max() * 1.25]
+    ax.plot(span, span, color="0.6", lw=1, ls="--", label="y = x")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="upper left", frameon=False)
+    return ax
+
+
+def plot_grouped_bars(ax, groups, series: dict, ylabel: str, log_y: bool = False, markers: dict | None = None,
+                      legend_columns: int = 1):
+    """Bars of several series side by side over ``groups`` (e.g. layers); series maps a label to (G,) values.
+
+    ``markers`` optionally maps a label to (G,) reference values drawn as short black ticks (e.g. chance).
+    The legend goes above the bars, in ``legend_columns`` columns; leave headroom with ``set_ylim``.
+    """
+    width = 0.8 / len(series)
+    positions = np.arange(len(groups))
+    for j, (label, values) in enumerate(series.items()):
+        ax.bar(positions + (j - (len(series) - 1) / 2) * width, values, width, label=label)
+    for label, values in (markers or {}).items():
+        ax.plot(positions, values, "_", color="k", ms=18, mew=2, label=label)
+    ax.set_xticks(positions, groups)
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="upper center", frameon=False, fontsize=7, ncols=legend_columns)
+    return ax
+
+
+def plot_pixel_image(ax, image: np.ndarray, title: str):
+    """A small image (e.g. an 8 × 8 input-side factor) on a symmetric diverging colour scale, no ticks."""
+    limit = float(np.max(np.abs(image)))
+    ax.imshow(image, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    ax.set_title(title, fontsize=8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
