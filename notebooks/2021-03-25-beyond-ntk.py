@@ -55,7 +55,7 @@ import math
 import numpy as np
 import torch
 from offconvex import book
-from offconvex.core.random import torch_generator
+from offconvex.core.random import nudge, torch_generator
 from offconvex.dynamics import homogeneous_networks as hn
 from offconvex.dynamics import taylor
 from offconvex.dynamics.plots import (
@@ -137,6 +137,9 @@ def initialization(hidden):
 
 
 theta0 = initialization(HIDDEN)
+# GD runs in float32 (half the time); in exploratory runs the distances
+# agreed with float64 GD to four digits
+TRAIN_DTYPE = torch.float32
 
 
 def network_on(x, activation):
@@ -153,11 +156,12 @@ def taylorized_training(
     each model from the same start); return record steps, runs and
     distances to the network. With small_lr, the network and the linear
     model are also trained at SMALL_LEARNING_RATE."""
-    start = initialization(hidden)
+    # an ensemble member's float64 nudge vanishes in the cast: nudge again
+    start = nudge(initialization(hidden).to(TRAIN_DTYPE))
     sigma = hn.ACTIVATIONS[activation]
     families = [
         taylor.two_layer_taylor(
-            start, x, (64, hidden, 10), sigma, max(ORDERS)
+            start, x.to(TRAIN_DTYPE), (64, hidden, 10), sigma, max(ORDERS)
         )
         for x in (x_train, x_test)
     ]
@@ -179,7 +183,10 @@ def taylorized_training(
         logits = np.stack(
             [families[1].logits(torch.tensor(t), orders) for t in thetas],
             axis=1,
-        )
+        ).astype(np.float64)
+    thetas = thetas.astype(
+        np.float64
+    )  # distances and remainders in float64
     runs = [
         dict(
             loss=losses[:, i],
@@ -201,7 +208,8 @@ def preactivation_movement(test_family, theta):
     """Root-mean-square change of the hidden pre-activations on the test
     digits, network at theta against the start: how far along the
     activation the expansion has to reach."""
-    first_layer_move, _ = test_family.split(torch.tensor(theta)[None])
+    theta = torch.tensor(theta, dtype=test_family.x.dtype)
+    first_layer_move, _ = test_family.split(theta[None])
     return float(
         (test_family.x @ first_layer_move[0].T).pow(2).mean().sqrt()
     )
@@ -316,10 +324,10 @@ book.save_figure(
         f"{LEARNING_RATE}) on {N_TRAIN} digits; distances are to the "
         "network."
     ),
-    # float64 torch on one thread is deterministic; nested jvp reorders a
-    # few sums
-    rtol=1e-6,
-    atol=1e-9,
+    # float32 GD on one thread is deterministic here; other kernels drift
+    # at float32's level over 200 steps
+    rtol=1e-4,
+    atol=1e-6,
 )
 
 # %%
@@ -556,8 +564,8 @@ book.save_figure(
         "expansion at the trained network's own weights, per order, for "
         "both activations."
     ),
-    rtol=1e-6,
-    atol=1e-9,  # as Figure 1
+    rtol=1e-4,
+    atol=1e-6,  # as Figure 1
 )
 
 # %%
@@ -783,8 +791,8 @@ book.save_figure(
         f"for {CONTRAST_ACTIVATION} (left) and {ACTIVATION} (middle); "
         "right: the network's rms change of its hidden pre-activations."
     ),
-    rtol=1e-6,
-    atol=1e-9,  # as Figure 1
+    rtol=1e-4,
+    atol=1e-6,  # as Figure 1
 )
 
 # %%
@@ -853,8 +861,9 @@ Markdown(
 # %% [markdown]
 # What we see. Width decides the regime. At the narrow widths the network's hidden pre-activations move by
 # about one unit or more — the same scale as their starting values and as tanh's radius of convergence —
-# and no truncation of the series follows it: with tanh the quadratic and cubic models end farther from
-# the network than the linear one, and with swish the cubic model stops improving on the quadratic one.
+# and no short truncation of the series follows it: with tanh at width 32 even the cubic model ends
+# farther from the network than the linear one, at width 64 the quadratic one does, and with swish at
+# width 32 the cubic model gains little or nothing over the quadratic one.
 # As the width grows the movement shrinks roughly like one over the square root of the width, and the
 # ordering of the post appears for both activations; for tanh it needs the widest network, where order 1
 # ends more than three times farther from the network than order 3 and the quadratic model is clearly
@@ -1212,7 +1221,11 @@ Markdown(
 # What we see at this scale. The quadratic model reaches the error target with fewer samples than the NTK
 # model and stays ahead over most of the grid (numbers above). That is a real but modest gap: the theory's
 # separation is a factor of order $d = 20$ in the sample complexity, which a grid this small and a
-# dimension this low cannot show. With many samples both models fit the target, and the minimum-norm NTK
+# dimension this low cannot show. Whether the gap grows with $d$ is not measured here: fitting the
+# quadratic model at $d = 40$ takes about ten seconds per fit on one core, too much for this book's budget.
+# A single exploratory run at $d = 10$, 20 and 40 outside this notebook pointed the way the theory does (the
+# ratio of the two sample sizes grew with $d$), but one seed is not a result we claim. With many samples
+# both models fit the target, and the minimum-norm NTK
 # fit ends *better* than the quadratic model, whose small weight decay and finite L-BFGS budget leave it
 # a floor.
 
