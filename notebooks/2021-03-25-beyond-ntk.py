@@ -786,8 +786,8 @@ book.save_figure(
     }
     | {f"{a}/widths": np.array(list(st)) for a, st in sweep.items()},
     caption=(
-        f"Final relative test-logit distance of the Taylor models after "
-        f"{STEPS} GD steps at lr {LEARNING_RATE}, against the hidden width, "
+        "Final relative test-logit distance of the Taylor models after "
+        f"{STEPS} GD steps at lr {LEARNING_RATE}, against hidden width, "
         f"for {CONTRAST_ACTIVATION} (left) and {ACTIVATION} (middle); "
         "right: the network's rms change of its hidden pre-activations."
     ),
