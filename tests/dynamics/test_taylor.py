@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 from offconvex.core.random import torch_generator
@@ -163,3 +164,50 @@ def test_truncation_errors_vanish_once_the_expansion_is_exact():
     assert errors == pytest.approx(expected, abs=1e-12)
     with pytest.raises(ValueError, match="max_order"):
         taylor.truncation_errors(_cubic, theta0, theta, 0)
+
+
+def _digits_like_setup(hidden=6):
+    from offconvex.dynamics import homogeneous_networks as hn
+
+    generator = torch_generator(0, "two-layer-taylor-test")
+    widths = (5, hidden, 3)
+    theta0 = hn.xavier_uniform(widths, generator)
+    x = torch.randn(9, 5, dtype=torch.float64, generator=generator)
+    return hn, widths, theta0, x, generator
+
+
+@pytest.mark.parametrize("activation", ["tanh", "swish"])
+def test_closed_form_two_layer_taylor_models_match_nested_jvp(activation):
+    hn, widths, theta0, x, generator = _digits_like_setup()
+    thetas = theta0 + 0.3 * torch.randn(4, theta0.numel(), dtype=torch.float64, generator=generator)
+    family = taylor.two_layer_taylor(theta0, x, widths, hn.ACTIVATIONS[activation], 3)
+    orders = [None, 1, 2, 3]
+    logits = family.logits(thetas, orders)
+    network = lambda theta: hn.forward(theta, x, widths, activation)  # noqa: E731
+    torch.testing.assert_close(logits[0], network(thetas[0]), rtol=1e-12, atol=1e-12)
+    for i, order in enumerate(orders[1:], start=1):
+        expected = taylor.taylor_model(network, theta0, order)(thetas[i])
+        torch.testing.assert_close(logits[i], expected, rtol=1e-10, atol=1e-12)
+
+
+def test_train_alike_matches_separate_gd_runs():
+    hn, widths, theta0, x, _ = _digits_like_setup()
+    labels = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2])
+    family = taylor.two_layer_taylor(theta0, x, widths, torch.tanh, 2)
+    orders, rates = [None, 2], [0.5, 0.2]
+    steps, losses, thetas = taylor.train_alike(lambda t: family.logits(t, orders), labels, theta0, rates, 5, [0, 5])
+    assert list(steps) == [0, 5] and losses.shape == (2, 2) and thetas.shape == (2, 2, theta0.numel())
+    for i, (order, rate) in enumerate(zip(orders, rates, strict=True)):
+        apply = (lambda t: hn.forward(t, x, widths, "tanh")) if order is None else \
+            taylor.taylor_model(lambda t: hn.forward(t, x, widths, "tanh"), theta0, order)
+        _, _, separate = hn.train_gd(taylor.CrossEntropyOf(apply, labels), theta0, rate, 5, 5)
+        np.testing.assert_allclose(thetas[-1, i], separate[-1], rtol=1e-10, atol=1e-12)
+
+
+def test_two_layer_taylor_rejects_bad_input():
+    hn, widths, theta0, x, _ = _digits_like_setup()
+    family = taylor.two_layer_taylor(theta0, x, widths, torch.tanh, 2)
+    with pytest.raises(ValueError, match="order"):
+        family.logits(theta0[None], [3])
+    with pytest.raises(ValueError, match="widths"):
+        taylor.two_layer_taylor(theta0, x, (5, 6), torch.tanh, 2)

@@ -76,6 +76,102 @@ def truncation_errors(apply: Callable, theta0: torch.Tensor, theta: torch.Tensor
         return (gaps.norm(dim=1) / exact.norm()).numpy()
 
 
+# --- a bias-free one-hidden-layer network and its Taylor models, in closed form, batched ---------------------
+
+def activation_coefficients(sigma: Callable, z0: torch.Tensor, order: int) -> torch.Tensor:
+    """σ⁽ʲ⁾(z₀)/j! for j = 0…order, elementwise, by nested forward mode; shape (order + 1, *z0.shape)."""
+    derivatives = line_derivatives(sigma, z0, torch.ones_like(z0), order)
+    return torch.stack([term / math.factorial(j) for j, term in enumerate(derivatives)])
+
+
+class TwoLayerTaylor(NamedTuple):
+    """Logits of the net F = (W₂ + Δ₂) σ(x(W₁ + Δ₁)ᵀ) and of its Taylor models around θ₀ = (W₁, W₂), on fixed x.
+
+    With u = xΔ₁ᵀ (n, hidden) and P_k(u) = Σ_{j≤k} σ⁽ʲ⁾(xW₁ᵀ) uʲ / j!, the order-k model keeps the terms of
+    total degree ≤ k in (Δ₁, Δ₂): f_k = P_k(u) W₂ᵀ + P_{k−1}(u) Δ₂ᵀ — the same polynomial as
+    :func:`taylor_model` of the network, without nesting jvp through every training step.
+    θ is flat [vec W₁ (hidden, d_in), vec W₂ (d_out, hidden)], as :mod:`homogeneous_networks` lays it out.
+    """
+
+    x: torch.Tensor  # (n, d_in)
+    w1: torch.Tensor  # (hidden, d_in), at θ₀
+    w2: torch.Tensor  # (d_out, hidden), at θ₀
+    sigma: Callable
+    coefficients: torch.Tensor  # (max_order + 1, n, hidden): σ⁽ʲ⁾(xW₁ᵀ)/j!
+
+    def split(self, thetas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Layer movements Δ₁ (M, hidden, d_in), Δ₂ (M, d_out, hidden) of a batch of flat θ (M, p)."""
+        cut = self.w1.numel()
+        return thetas[:, :cut].reshape(-1, *self.w1.shape) - self.w1, thetas[:, cut:].reshape(-1, *self.w2.shape) - self.w2
+
+    def logits(self, thetas: torch.Tensor, orders) -> torch.Tensor:
+        """Logits (M, n, d_out) of model i at θ_i (thetas (M, p)): the network where orders[i] is None, else
+        its order-``orders[i]`` Taylor model."""
+        if thetas.ndim != 2 or len(orders) != len(thetas):
+            raise ValueError(f"need thetas (M, p) and M orders, got {tuple(thetas.shape)} and {len(orders)}")
+        move1, move2 = self.split(thetas)
+        u = torch.einsum("ni,mhi->mnh", self.x, move1)
+        return torch.stack([self._one(u[i], move2[i], order) for i, order in enumerate(orders)])
+
+    def _one(self, u: torch.Tensor, move2: torch.Tensor, order: int | None) -> torch.Tensor:
+        if order is None:
+            return self.sigma(self.x @ self.w1.T + u) @ (self.w2 + move2).T
+        if not 1 <= order < len(self.coefficients):
+            raise ValueError(f"order must be in [1, {len(self.coefficients) - 1}] or None, got {order!r}")
+        partial_sums = [self.coefficients[0]]  # P_0, …, P_order by Horner-free accumulation of powers
+        power = torch.ones_like(u)
+        for j in range(1, order + 1):
+            power = power * u
+            partial_sums.append(partial_sums[-1] + self.coefficients[j] * power)
+        return partial_sums[order] @ self.w2.T + partial_sums[order - 1] @ move2.T
+
+
+def two_layer_taylor(theta0: torch.Tensor, x: torch.Tensor, widths, sigma: Callable, max_order: int) -> TwoLayerTaylor:
+    """:class:`TwoLayerTaylor` of the bias-free net with ``widths`` (d_in, hidden, d_out) around flat ``theta0``."""
+    if len(widths) != 3:
+        raise ValueError(f"widths must be (d_in, hidden, d_out), got {widths!r}")
+    d_in, hidden, d_out = widths
+    if theta0.shape != (hidden * d_in + d_out * hidden,):
+        raise ValueError(f"theta0 must have shape ({hidden * d_in + d_out * hidden},), got {tuple(theta0.shape)}")
+    w1 = theta0[: hidden * d_in].reshape(hidden, d_in)
+    w2 = theta0[hidden * d_in:].reshape(d_out, hidden)
+    return TwoLayerTaylor(x, w1, w2, sigma, activation_coefficients(sigma, x @ w1.T, max_order))
+
+
+def train_alike(logits: Callable, labels: torch.Tensor, theta0: torch.Tensor, learning_rates, n_steps: int,
+                record_at) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Full-batch GD on mean cross-entropy for M models at once, each from ``theta0`` with its own step size.
+
+    ``logits`` maps θ (M, p) to logits (M, n, classes); model i's loss depends on θ_i alone, so one backward
+    pass through the sum of the M losses gives every model its own gradient. Returns the recorded steps (R,),
+    the training losses (R, M) and the iterates (R, M, p) at the steps in ``record_at``.
+    """
+    rates = torch.as_tensor(learning_rates, dtype=theta0.dtype)[:, None]
+    record = sorted({int(k) for k in record_at})
+    if rates.ndim != 2 or n_steps < 0 or not record or record[0] < 0 or record[-1] > n_steps:
+        raise ValueError(f"need M step sizes, n_steps >= 0 and record_at in [0, n_steps]; got "
+                         f"{tuple(rates.shape)}, {n_steps}, {record}")
+    thetas = theta0.detach().repeat(len(rates), 1)
+    steps, losses, iterates = [], [], []
+    for k in range(n_steps + 1):
+        thetas.requires_grad_(True)
+        model_losses = _cross_entropies(logits(thetas), labels)
+        if k in record:
+            steps.append(k)
+            losses.append(model_losses.detach().numpy().copy())
+            iterates.append(thetas.detach().numpy().copy())
+        if k < n_steps:
+            (gradient,) = torch.autograd.grad(model_losses.sum(), thetas)
+            thetas = thetas.detach() - rates * gradient
+    return np.array(steps), np.stack(losses), np.stack(iterates)
+
+
+def _cross_entropies(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of each model's logits (M, n, classes) against ``labels`` (n,); shape (M,)."""
+    picked = logits.gather(2, labels.expand(len(logits), -1)[..., None])[..., 0]
+    return (torch.logsumexp(logits, dim=2) - picked).mean(dim=1)
+
+
 # --- the two-layer network of the post, with closed-form Taylor terms --------------------------------------
 
 def two_layer(w0: torch.Tensor, a: torch.Tensor, movement: torch.Tensor, x: torch.Tensor,
