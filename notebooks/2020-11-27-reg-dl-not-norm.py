@@ -408,21 +408,42 @@ fits = map_configurations(cp.fit_completion, fit_configurations)
 fitted = dict(zip(FIT_KEYS, fits, strict=True))
 
 
-def completion_row(run, n):
-    """Error and estimated rank of each method's solution (one rank
-    generator per problem, in order)."""
+def completion_solutions(run, n):
+    """Each method's completed tensor for seed ``run`` and ``n`` observed
+    entries."""
     truth, mask = PROBLEMS[run, n]
-    solutions = {"linear": truth * mask} | {
+    return {"linear": truth * mask} | {
         f"tf_{std:g}": cp.cp_to_tensor(fitted[run, n, std][0])
         for std in TF_INITS
     }
-    rank_rng = rng(SEED + run, f"rank-{n}")
+
+
+SOLUTIONS = {key: completion_solutions(*key) for key in PROBLEMS}
+# Estimated ranks: one generator per problem, shared by its methods in
+# order; one task per problem on a cluster.
+estimated_ranks = map_configurations(
+    cp.estimate_cp_ranks,
+    [
+        {
+            "tensors": list(SOLUTIONS[run, n].values()),
+            "seed": SEED + run,
+            "stream": f"rank-{n}",
+        }
+        for run, n in PROBLEMS
+    ],
+    max_rank=MAX_RANK,
+)
+RANKS_BY_PROBLEM = dict(zip(PROBLEMS, estimated_ranks, strict=True))
+
+
+def completion_row(run, n):
+    """Error and estimated rank of each method's solution."""
+    truth = PROBLEMS[run, n][0]
     return {
-        name: (
-            np.linalg.norm(W - truth) / np.linalg.norm(truth),
-            cp.estimate_cp_rank(W, rank_rng, max_rank=MAX_RANK),
+        name: (np.linalg.norm(W - truth) / np.linalg.norm(truth), rank)
+        for (name, W), rank in zip(
+            SOLUTIONS[run, n].items(), RANKS_BY_PROBLEM[run, n], strict=True
         )
-        for name, W in solutions.items()
     }
 
 

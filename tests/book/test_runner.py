@@ -267,3 +267,29 @@ def test_a_long_notebook_reports_which_cell_it_is_in(scratch_project, monkeypatc
     assert run(scratch_project, ["slow"], echo=lambda line, **k: lines.append(line))[0].ok
     progress = [line for line in lines if line.startswith("[running] slow")]
     assert progress and progress[-1].split("  ")[1].startswith("cell 5 of 5, ")  # 4 cells + papermill's
+
+
+MEMOIZED = """\
+import numpy as np
+from offconvex import book
+from offconvex.core.parallel import map_configurations
+from offconvex.factorization import cp
+book.start("memo", PROFILE, SEED)
+# the chapter repeats its experiment at seeds SEED and SEED + 1
+tensors = map_configurations(
+    cp.cp_to_tensor, [{"factors": [np.full((2, 1), SEED + k)] * 3} for k in range(2)])
+book.claim("one cube per seed", len(tensors) == 2, first=float(tensors[0].sum()))
+"""
+
+
+def test_later_runs_reuse_configuration_results_and_force_starts_afresh(scratch_project):
+    from offconvex.book.runner import memo_folder
+
+    write(scratch_project, "memo", MEMOIZED)
+    stored = lambda: sorted(path.name for path in memo_folder(scratch_project).rglob("*.pickle"))  # noqa: E731
+    run(scratch_project, ["memo"], echo=quiet)
+    assert len(stored()) == 2
+    run(scratch_project, ["memo"], overrides={"SEED": 1}, echo=quiet)
+    assert len(stored()) == 3  # seed 1 asked again what seed 0 had computed at its second seed
+    assert run(scratch_project, ["memo"], force=True, echo=quiet)[0].status == "executed"
+    assert len(stored()) == 2  # --force dropped every earlier result before running

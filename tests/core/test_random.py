@@ -1,5 +1,8 @@
 """Named streams and the rounding-perturbation switch of ensemble members."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -55,3 +58,19 @@ def test_a_bad_member_is_a_clear_error(bad):
     with pytest.raises(ValueError, match="PERTURBATION must be a non-negative int"):
         perturb_draws(bad)
     assert streams.perturbation_member() == 0
+
+
+def test_use_deterministic_torch_sets_the_eager_switch_without_loading_the_compiler():
+    code = (
+        "import sys, torch\n"
+        "from offconvex.core.random import use_deterministic_torch\n"
+        "use_deterministic_torch(True)\n"
+        "assert torch.are_deterministic_algorithms_enabled()\n"
+        "assert 'torch._inductor.config' not in sys.modules\n"
+        "use_deterministic_torch(False)\n"
+        "assert not torch.are_deterministic_algorithms_enabled()\n"
+        "import torch._inductor.config as inductor\n"
+        "use_deterministic_torch(True)\n"
+        "assert inductor.deterministic\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -64,6 +64,9 @@ def execute(spec: dict) -> dict:
             str(unexecuted), str(staging / "executed.ipynb"), parameters=spec["parameters"],
             kernel_name="python3", progress_bar=False, cwd=spec["cwd"],
             execution_timeout=spec["timeout"], log_output=False,
+            # the output is written once, at the end (also after a failure); a write after every cell
+            # re-serialized the whole notebook, figures included, each time
+            request_save_on_cell_execute=False, autosave_cell_every=0,
         )
     except PapermillExecutionError as failure:
         evalue = " ".join(str(failure.evalue).split())[:300]

@@ -21,7 +21,7 @@ from offconvex.book.offline_math import CDN_FONT_AWESOME
 from offconvex.book.project import Project, check_profile
 from offconvex.book.provenance import git_commit
 from offconvex.book.style import DISPLAY_PX_PER_INCH, DPI, PNG_METADATA, apply_style, check_legible
-from offconvex.core.random import perturb_draws
+from offconvex.core.random import perturb_draws, use_deterministic_torch
 
 FIGURE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -55,7 +55,7 @@ def start(slug: str, profile: str, seed: int, threads: int | None = None, *, per
     import torch
 
     torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True)
+    use_deterministic_torch(True)
     torch.set_flush_denormal(True)  # tiny products of small-init factors otherwise cost 5x in denormals
     apply_style()
     project = Project.default()

@@ -31,6 +31,8 @@ from offconvex.book.execute import (
 from offconvex.book.params import parameter_comments, resolve_parameters
 from offconvex.book.project import BookError, Project, check_profile
 from offconvex.book.provenance import git_commit, versions
+from offconvex.core import memo
+from offconvex.core.memo import MEMO_DIR_ENV
 
 DEFAULT_TIMEOUT = {"smoke": 300, "book": 900, "paper": 6 * 3600}  # seconds per notebook: a safety net
 HIDDEN_CELL_TAGS = ("parameters", "injected-parameters")
@@ -67,10 +69,16 @@ def plan(project: Project, slugs: list[str] | None, profile: str, overrides: dic
     return jobs
 
 
+def memo_folder(project: Project) -> Path:
+    """Results of ``map_configurations`` calls that later runs of this build may reuse (core.memo)."""
+    return project.build / "memo"
+
+
 def execute_locally(project: Project, job: Job, staging: Path, timeout: float, commit: str,
                     progress=None) -> dict:
     """The default executor: a worker process on this machine, writing straight into ``staging``."""
     env = kernel_environment(kernel_settings(staging / "figures", commit, project.root))
+    env[MEMO_DIR_ENV] = str(memo_folder(project))
     return execute_in_process(job.notebook, staging, job.parameters, project.notebooks, timeout, env, progress)
 
 
@@ -227,6 +235,8 @@ def execute_plan(project: Project, planned: list[tuple[Job, bool]], jobs: int | 
     behind the published runs instead of waiting for the slowest of them.
     """
     commit = git_commit(project.root)
+    if scheduler is None:  # --force recomputes from scratch: earlier runs' results are not reused either
+        memo.prune(memo_folder(project), keep_current=not force)
     width = max(len(job.slug) for job, _ in planned) if planned else 0
     lock = threading.Lock()
     counter = iter(range(1, len(planned) + 1))

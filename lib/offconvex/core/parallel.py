@@ -14,6 +14,8 @@ import sys
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
+from offconvex.core.memo import memoized_call
+
 # Set by offconvex.book.cluster in the environment of a kernel that runs as a Dask task.
 SCHEDULER_ENV = "OFFCONVEX_SCHEDULER"
 WAITING_FILE_ENV = "OFFCONVEX_WAITING_FILE"
@@ -33,17 +35,26 @@ def map_configurations(function, configurations, **shared) -> list:
 
     ``function`` must not depend on changing its arguments: on a cluster it gets copies (so a generator
     passed in is not advanced in the caller). Results come back in the order of ``configurations``.
+    In a kernel started by the book's runner, a result is read back when the same call (same library,
+    arguments and numerical settings) was made by an earlier run (``offconvex.core.memo``).
     """
     _check_importable(function)
     configurations = [dict(configuration) for configuration in configurations]
     client = _cluster_client()
     if client is None:
-        return [function(**configuration, **shared) for configuration in configurations]
+        return [memoized_call(function, _arguments(configuration, shared)) for configuration in configurations]
     with client as connected:
         settings = _numerical_settings()
         futures = [connected.submit(_configuration_task, function, configuration, shared, settings, pure=False)
                    for configuration in configurations]
         return connected.gather(futures)
+
+
+def _arguments(configuration: dict, shared: dict) -> dict:
+    repeated = configuration.keys() & shared.keys()
+    if repeated:
+        raise TypeError(f"map_configurations got {sorted(repeated)} both in a configuration and as shared arguments")
+    return configuration | shared
 
 
 def _check_importable(function) -> None:
@@ -112,14 +123,14 @@ def _configuration_task(function, configuration: dict, shared: dict, settings: d
     """One configuration on a worker thread, with the caller's numerical settings and one BLAS thread."""
     from threadpoolctl import threadpool_limits
 
-    from offconvex.core.random import perturb_draws
+    from offconvex.core.random import perturb_draws, use_deterministic_torch
 
     perturb_draws(settings.get("perturbation", 0))  # an ensemble member's draws are nudged on the worker too
     if "threads" in settings:
         import torch
 
         torch.set_num_threads(settings["threads"])
-        torch.use_deterministic_algorithms(settings["deterministic"])
+        use_deterministic_torch(settings["deterministic"])
         torch.set_flush_denormal(settings["flush_denormal"])  # per thread: set where the work runs
     with threadpool_limits(1) if settings.get("threads", 1) == 1 else nullcontext():
         return function(**configuration, **shared)

@@ -141,3 +141,20 @@ def _nudging(sampler):
         return nudge(sampler(*args, **kwargs))
 
     return draw
+
+
+def use_deterministic_torch(mode: bool = True) -> None:
+    """``torch.use_deterministic_algorithms(mode)`` without importing TorchInductor.
+
+    The public call imports ``torch._inductor.config`` (about 1.5 s, paid by every chapter kernel) only to
+    set the compiler's own flag; the book never compiles, so the eager kernels' switch is set directly.
+    Where the compiler is already loaded, its flag is kept in step.
+    """
+    import sys
+
+    import torch
+
+    torch._C._set_deterministic_algorithms(mode)
+    inductor_config = sys.modules.get("torch._inductor.config")
+    if inductor_config is not None:
+        inductor_config.deterministic = mode

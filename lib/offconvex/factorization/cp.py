@@ -106,6 +106,19 @@ def estimate_cp_rank(tensor, rng: np.random.Generator, tol_mse: float = 1e-6, ma
     return low
 
 
+def estimate_cp_ranks(tensors, seed: int, stream: str, tol_mse: float = 1e-6, max_rank: int | None = None,
+                      n_iter_max: int = 1000) -> list[int]:
+    """:func:`estimate_cp_rank` of each tensor in turn, every ALS start drawn from one stream.
+
+    The stream is ``offconvex.core.random.rng(seed, stream)``, created here and shared in order, so the call
+    is a function of plain arguments (``map_configurations`` can hand it to a worker or reuse its result).
+    """
+    from offconvex.core.random import rng
+
+    generator = rng(seed, stream)
+    return [estimate_cp_rank(tensor, generator, tol_mse, max_rank, n_iter_max) for tensor in tensors]
+
+
 def completion_mse(factors, target, mask) -> float:
     """Mean squared error of ``cp_to_tensor(factors)`` over the observed entries (``mask == 1``)."""
     return float(np.sum(mask * (cp_to_tensor(factors) - target) ** 2) / np.sum(mask))
