@@ -116,6 +116,16 @@ CHAPTERS = (
         "the initialization scale, the spectral, growth and refinement phases measured by subspace angles, "
         "and the effect of the width of the factor.",
     ),
+    Chapter(
+        "2020-06-29-learning-to-learn-step-size",
+        "Tuning the step size with a learning-to-learn approach",
+        "Beyond the posts",
+        "https://arxiv.org/abs/2006.16495",
+        "Learning the step size of gradient descent by meta-gradient descent: the unrolled loss's "
+        "meta-gradient explodes or vanishes with the horizon while the log-objective's stays bounded; "
+        "convergence to the optimal step and its drift with the horizon; train-by-train against "
+        "train-by-validation on noisy least squares.",
+    ),
 )
 
 BY_SLUG = {chapter.slug: chapter for chapter in CHAPTERS}
