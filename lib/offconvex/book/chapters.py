@@ -108,6 +108,25 @@ CHAPTERS = (
         "recovers the private images.",
     ),
     Chapter(
+        "2020-06-29-learning-to-learn-step-size",
+        "Tuning the step size with a learning-to-learn approach",
+        "Beyond the posts",
+        "https://arxiv.org/abs/2006.16495",
+        "Learning the step size of gradient descent by meta-gradient descent: the unrolled loss's "
+        "meta-gradient explodes or vanishes with the horizon while the log-objective's stays bounded; "
+        "convergence to the optimal step and its drift with the horizon; train-by-train against "
+        "train-by-validation on noisy least squares.",
+    ),
+    Chapter(
+        "2020-10-08-dissecting-hessian",
+        "Dissecting the Hessian: Kronecker structure of layer-wise Hessians",
+        "Beyond the posts",
+        "https://arxiv.org/abs/2010.04261",
+        "Exact layer-wise Hessians of a ReLU network on digits against their Kronecker approximation "
+        "E[M] ⊗ E[xxᵀ]: top-eigenspace overlap, rank-one top eigenvectors aligned with the mean input, "
+        "overlap across independently trained models, and what centering the inputs does.",
+    ),
+    Chapter(
         "2020-10-21-beyond-lazy-tensor",
         "Beyond lazy training for over-parameterized tensor decomposition",
         "Beyond the posts",
@@ -124,15 +143,6 @@ CHAPTERS = (
         "Over-parameterized low-rank matrix sensing from small random initialization: final error against "
         "the initialization scale, the spectral, growth and refinement phases measured by subspace angles, "
         "and the effect of the width of the factor.",
-    ),
-    Chapter(
-        "2020-10-08-dissecting-hessian",
-        "Dissecting the Hessian: Kronecker structure of layer-wise Hessians",
-        "Beyond the posts",
-        "https://arxiv.org/abs/2010.04261",
-        "Exact layer-wise Hessians of a ReLU network on digits against their Kronecker approximation "
-        "E[M] ⊗ E[xxᵀ]: top-eigenspace overlap, rank-one top eigenvectors aligned with the mean input, "
-        "overlap across independently trained models, and what centering the inputs does.",
     ),
 )
 
