@@ -33,6 +33,15 @@ class Mutant:
 
 NB = "notebooks/{}.py"
 MUTANTS = [
+    Mutant("2020-06-29-learning-to-learn-step-size", "start of meta-training x1.01",
+           NB.format("2020-06-29-learning-to-learn-step-size"), "ETA0, META_STEPS = 0.1, 1000",
+           "ETA0, META_STEPS = 0.101, 1000"),
+    Mutant("2020-06-29-learning-to-learn-step-size", "least-squares tasks trained one step fewer",
+           NB.format("2020-06-29-learning-to-learn-step-size"), "TASK_HORIZON = 40\n", "TASK_HORIZON = 39\n"),
+    Mutant("2020-10-08-dissecting-hessian", "learning rate x1.01", NB.format("2020-10-08-dissecting-hessian"),
+           "LEARNING_RATE = 0.1\n", "LEARNING_RATE = 0.101\n"),
+    Mutant("2020-10-08-dissecting-hessian", "one training step fewer", NB.format("2020-10-08-dissecting-hessian"),
+           "smoke=20, book=150, paper=150)", "smoke=20, book=149, paper=150)"),
     Mutant("2020-11-11-instahide", "200 training digits fewer", NB.format("2020-11-11-instahide"),
            "N_TRAIN = 1200", "N_TRAIN = 1000"),
     Mutant("2020-11-11-instahide", "inside-dataset mixing bound 0.65 -> 0.6435 (x0.99)", "lib/offconvex/privacy/instahide.py",
