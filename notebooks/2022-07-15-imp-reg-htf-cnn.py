@@ -950,7 +950,13 @@ if PATHFINDER is not None:
 
 # %% [markdown]
 # The post's claim is that without the regularizer accuracy collapses as the dependency distance grows,
-# and the regularizer closes most of that gap.
+# and the regularizer closes most of that gap. This chapter used to test both on a single seed of its
+# old toy (a 20-point drop, a 10-point gain) and on a majority of three seeds; those claims are replaced
+# by the five-seed ones below. The thresholds were fixed from an exploratory run of this notebook at
+# seeds 10–14 (not 0–4) and committed before the run that judges them: the plain network's accuracy at
+# the longest distance is at least 5 points below the shortest at at least 4 of 5 seeds, with a mean gap
+# of at least 10 points; and the regularizer raises the mean accuracy at the longest distance by at
+# least 10 points (a third of the way from no gain to the paper's 35 points).
 
 # %%
 paper_gain = (
@@ -990,6 +996,45 @@ else:
         accuracy_plain=computed["ResNet18"],
         accuracy_regularized=computed["ResNet18 + regularizer"],
     )
+
+# thresholds fixed from the exploratory run at seeds 10-14 (see above)
+GAP_POINTS, GAP_SEED_SHARE, MEAN_GAP, MEAN_GAIN = 5.0, 0.8, 10.0, 10.0
+seeds_with_gap = [
+    seed for seed, g in zip(TOY_SEEDS, gap, strict=True) if g >= GAP_POINTS
+]
+enough_seeds = len(seeds_with_gap) >= GAP_SEED_SHARE * n_seeds
+locality_gap = bool(enough_seeds and gap.mean() >= MEAN_GAP)
+book.claim(
+    f"Locality (CPU, {n_seeds} seeds): without the regularizer, test "
+    f"accuracy at distance {longest} is ≥ {GAP_POINTS:g} points below "
+    f"distance {distances[0]} at ≥ {GAP_SEED_SHARE:.0%} of the seeds, "
+    f"and ≥ {MEAN_GAP:g} points below on average",
+    locality_gap,
+    not_reproduced=None
+    if locality_gap
+    else "the plain network's gap between the shortest and the longest "
+    "distance is smaller or rarer than the threshold at this budget",
+    gap_by_seed=gap,
+    mean_gap=gap.mean(),
+    seeds_with_gap=seeds_with_gap,
+    accuracy_shortest=plain[:, 0],
+    accuracy_longest=plain[:, -1],
+)
+regularizer_helps = bool(gain.mean() >= MEAN_GAIN)
+book.claim(
+    f"Regularizer (CPU, {n_seeds} seeds): coefficient {LAMBDA:g} raises "
+    f"the mean test accuracy at distance {longest} by ≥ {MEAN_GAIN:g} "
+    "points",
+    regularizer_helps,
+    not_reproduced=None
+    if regularizer_helps
+    else "at this scale the penalty does not close the gap on average "
+    "(see the table)",
+    gain_by_seed=gain,
+    mean_gain=gain.mean(),
+    accuracy_plain=plain[:, -1],
+    accuracy_regularized=regularized,
+)
 
 # %% [markdown]
 # **Reading the experiment.** The table gives every network's final test accuracy (%) at every seed; the
