@@ -40,7 +40,8 @@
 # schematics; we draw the mode tree the library uses. The CP experiment is also run at five seeds, to
 # see how typical seed 0's ending is. Figure 6 (ResNet18 on Pathfinder) is GPU-scale:
 # the regularizer is implemented and unit-tested, the paper's numbers are plotted **as reported by the
-# paper**, and a small CPU toy is run honestly beside them. The `paper` profile of this notebook runs the
+# paper**, and beside them a small CPU locality experiment (a long-range task on sequences, five seeds,
+# with and without the regularizer) is computed. The `paper` profile of this notebook runs the
 # full experiment — our own Pathfinder generator, ResNet18 trained from scratch with and without the
 # regularizer at path lengths 3, 5, 7 and 9 — on a GPU; it has not been run by this book's CI, which has
 # no GPU.
@@ -54,12 +55,14 @@ PERTURBATION = 0  # ensemble member for `make baselines` (0: the published run; 
 import functools
 
 import numpy as np
+import torch
 from IPython.display import Markdown
 from offconvex import book
 from offconvex.core import resnet
 from offconvex.core.parallel import map_configurations
 from offconvex.core.random import rng, torch_generator
 from offconvex.factorization import (
+    cnn_ensemble,
     cp,
     locality,
     locality_training,
@@ -81,20 +84,21 @@ TF_STEPS = book.by_profile(PROFILE, smoke=300, book=12_000, paper=500_000)
 HTF_STEPS = book.by_profile(PROFILE, smoke=300, book=20_000, paper=500_000)
 HTF_WIDTH = book.by_profile(PROFILE, smoke=16, book=64, paper=512)
 HTF_INIT = book.by_profile(PROFILE, smoke=0.05, book=0.05, paper=0.01)
-# toy locality task: (training samples, Adam steps, dependency distances)
+# CPU locality experiment: (training sequences per network, Adam steps,
+# dependency distances, steps between test-accuracy measurements)
 TOY = book.by_profile(
     PROFILE,
-    smoke=(200, 20, (4, 28)),
-    book=(1000, 300, (4, 28)),
-    paper=(5000, 3000, (2, 8, 16, 28)),
+    smoke=(200, 20, (4, 28), 10),
+    book=(1000, 600, (4, 16, 28), 100),
+    paper=(5000, 3000, (2, 8, 16, 28), 250),
 )
 N_OBSERVED, LR, TOL, PATIENCE, TOP = 2048, 1e-2, 5e-5, 100, 10
 # the CP experiment is also run at these seeds (the first is the figure's)
 CP_SEEDS = range(SEED, SEED + 5)
-# the toy is also run at these seeds (the first is the figure's): one draw
-# of a small task proves little
+# the locality experiment runs at these seeds (the first is the chapter's):
+# each seed draws its own data, initialization and mini-batches
 TOY_SEEDS = range(
-    SEED, SEED + book.by_profile(PROFILE, smoke=1, book=3, paper=3)
+    SEED, SEED + book.by_profile(PROFILE, smoke=2, book=5, paper=5)
 )
 # check that the Pathfinder markers' distance does not give the label
 # away: (batches, scenes per batch) per path length; batches bound the
@@ -691,10 +695,31 @@ Markdown(f"**Marker distance by class**, {MARKER_CHECK[0] * MARKER_CHECK[1]} fre
                      for length, (pos, neg) in marker_check.items()))
 
 # %% [markdown]
-# **A CPU toy, run in every profile.** Sequences of ±1 bits with two marked positions at a fixed distance;
-# the label says whether the marked bits agree, so the task depends on one interaction at a known distance. A small
-# convolutional network (1×3 convolutions and pooling down to a single unit, so its receptive field covers
-# the whole input) is trained with Adam with and without the penalty (coefficient 3, 1×2 patches).
+# **A CPU locality experiment, run in every profile.** Each input is a sequence of 32 random ±1 bits with
+# a second channel marking two positions a fixed *dependency distance* apart; the label says whether the
+# two marked bits agree. The label depends on one interaction between two positions at a known distance,
+# and on nothing else, so a network that cannot relate positions that far apart is at chance. The
+# network is small: 1×3 convolutions (16 channels), ReLU and 1×2 max-pooling, five times, down to a single
+# unit and one logit, so its receptive field covers the whole sequence, as ResNet18's global pooling
+# does for a Pathfinder image. Nothing in the architecture stops it from solving the longest distance; if
+# it fails there, training did not find the long-range interaction. Every network is trained with Adam
+# (learning rate 3e-3, batches of 64) for 600 steps on 1000 sequences per distance and tested on 2000,
+# at distances 4, 16 and 28, at five seeds (SEED to SEED + 4; each seed draws its own data,
+# initialization and mini-batches). With the regularizer (coefficient 1, 1×2 patches at any distance,
+# each network drawing its own patches) we train the same networks — same data, initialization and
+# mini-batches — at the longest distance. The test accuracy is measured every 100 steps, which gives
+# the gap as a function of the training budget for free. All these networks train at once as the
+# groups of one grouped convolution (`offconvex.factorization.cnn_ensemble`), so five seeds cost about
+# as much as one would in a Python loop.
+#
+# **Why sequences and not small Pathfinder images.** This chapter used to run a smaller version of this
+# experiment at three seeds and two distances (300 steps), where the gap appeared at one seed of three.
+# Before building this version we tried the obvious CPU-scale Pathfinder: our generator at 24×24 pixels
+# (path lengths 2, 4, 6 segments, with and without distractors, dashed and solid paths) and at 16×16 a
+# 2-D version of the marker-pair task, each with a small pooling CNN trained for 300–800 Adam steps on
+# 1000–2000 images at five seeds. Every network stayed at chance at *every* distance, the shortest
+# included: at this budget those tasks are not learned at all, so they have no gap to measure. The
+# sequence task is the smallest one we found where the short distance is learned within the book's budget.
 
 # %%
 PAPER_PATH_LENGTH = np.array([3, 5, 7, 9])
@@ -703,62 +728,67 @@ PAPER_ACCURACY = {
     "ResNet18 + regularizer (paper)": np.array([98.5, 96.8, 91.7, 85.4]),
 }
 
-n_train, n_steps, distances = TOY
-LENGTH, LAMBDA = 32, 3.0
-# (penalty coefficient, Adam steps): plain, regularized, and plain trained
-# twice as long
-TOY_RUNS = {
-    "plain": (0.0, n_steps),
-    "regularized": (LAMBDA, n_steps),
-    "plain, 2x steps": (0.0, 2 * n_steps),
-}
+n_train, n_steps, distances, every = TOY
+LENGTH, CHANNELS, LAMBDA, N_TEST = 32, 16, 1.0, 2000
 
 
-def toy_run(seed):
-    """Test accuracy per configuration and distance, and the penalties
-    seen during training."""
-    accuracy, penalty_trace = {name: [] for name in TOY_RUNS}, {}
-    for distance in distances:
-        data = torch_generator(seed, f"toy-data-{distance}")
-        x_train, y_train = locality.marker_pair_task(
-            n_train, LENGTH, distance, data
+def stack_networks(pairs):
+    """One ``(inputs, labels)`` per network -> ``(N, G, ...)``, ``(N, G)``."""
+    inputs, labels = zip(*pairs, strict=True)
+    return torch.stack(inputs, 1), torch.stack(labels, 1)
+
+
+def locality_runs(configurations, coefficient):
+    """Test accuracy ``(checks, networks)`` of one small CNN per (seed,
+    distance), all trained at once."""
+    data = []
+    for seed, distance in configurations:
+        draws = torch_generator(seed, f"toy-data-{distance}")
+        data.append(
+            [
+                locality.marker_pair_task(n, LENGTH, distance, draws)
+                for n in (n_train, N_TEST)
+            ]
         )
-        x_test, y_test = locality.marker_pair_task(
-            2000, LENGTH, distance, data
-        )
-        for name, (lam, steps) in TOY_RUNS.items():
-            net = locality.small_cnn(
-                LENGTH, 16, torch_generator(seed, "toy-init")
-            )
-            trace = locality.train_with_penalty(
-                net,
-                x_train,
-                y_train,
-                lam,
-                steps,
-                torch_generator(seed, "toy-batches"),
-            )
-            accuracy[name].append(locality.accuracy(net, x_test, y_test))
-            penalty_trace[(distance, name)] = trace
-    accuracy = {name: np.array(values) for name, values in accuracy.items()}
-    return accuracy, penalty_trace
+    model = cnn_ensemble.grouped_small_cnns(
+        LENGTH,
+        CHANNELS,
+        [torch_generator(seed, "toy-init") for seed, _ in configurations],
+    )
+    return cnn_ensemble.train_grouped(
+        model,
+        stack_networks([train for train, _ in data]),
+        stack_networks([test for _, test in data]),
+        torch.full((len(configurations),), coefficient),
+        n_steps,
+        [torch_generator(s, f"toy-batches-{d}") for s, d in configurations],
+        [torch_generator(s, "toy-patches") for s, _ in configurations],
+        every=every,
+    )
 
 
-toy_runs = {seed: toy_run(seed) for seed in TOY_SEEDS}
-toy_by_seed = {seed: accuracy for seed, (accuracy, _) in toy_runs.items()}
-toy, penalty_trace = toy_runs[SEED]
-print({name: values.round(1) for name, values in toy.items()})
-print(
-    {
-        key: (round(p[0], 3), round(p[-1], 3))
-        for key, p in penalty_trace.items()
-        if p
-    }
+n_seeds, longest = len(TOY_SEEDS), distances[-1]
+check_steps, plain_curves = locality_runs(
+    [(seed, d) for seed in TOY_SEEDS for d in distances], 0.0
 )
+# (checks, seeds, distances)
+plain_curves = plain_curves.numpy().reshape(-1, n_seeds, len(distances))
+_, regularized_curves = locality_runs(
+    [(seed, longest) for seed in TOY_SEEDS], LAMBDA
+)
+regularized_curves = regularized_curves.numpy()  # (checks, seeds)
+check_steps = check_steps.numpy()
+plain, regularized = plain_curves[-1], regularized_curves[-1]
+# accuracy at the shortest minus the longest distance, per check and seed
+gap_curves = plain_curves[:, :, 0] - plain_curves[:, :, -1]
+gap, gain = gap_curves[-1], regularized - plain[:, -1]
+print("plain (seeds x distances):\n", plain.round(1))
+print("regularized at the longest distance:", regularized.round(1))
+print("gap:", gap.round(1), "gain:", gain.round(1))
 
 # %% tags=["hide-input"]
-# two rows, legends right of the panels: the series' names are long
-fig, axes = book.figure(2, 1, height=4.6)
+# three rows, legends right of the panels: the series' names are long
+fig, axes = book.figure(3, 1, height=7.2)
 fplots.accuracy_by_distance(
     axes[0],
     PAPER_PATH_LENGTH,
@@ -767,16 +797,24 @@ fplots.accuracy_by_distance(
     legend_outside=True,
 )
 axes[0].set_xlabel("path length (dependency distance)")
-toy_curves = {
-    f"small CNN, {n_steps} steps": toy["plain"],
-    f"+ regularizer (λ={LAMBDA:g}), {n_steps} steps": toy["regularized"],
-    f"small CNN, {2 * n_steps} steps": toy["plain, 2x steps"],
-}
-fplots.accuracy_by_distance(
+fplots.accuracy_with_seed_spread(
     axes[1],
-    distances,
-    toy_curves,
-    title="CPU toy, computed here",
+    {
+        "small CNN": (distances, plain),
+        f"+ regularizer (λ={LAMBDA:g})": (
+            distances[-1:],
+            regularized[:, None],
+        ),
+    },
+    title=f"marker-pair sequences, computed here ({n_steps} Adam steps)",
+    legend_outside=True,
+)
+fplots.gap_by_budget(
+    axes[2],
+    check_steps,
+    gap_curves,
+    title=f"plain CNN: accuracy at distance {distances[0]} minus at "
+    f"{longest}",
     legend_outside=True,
 )
 book.save_figure(
@@ -785,24 +823,22 @@ book.save_figure(
     data={
         "paper_path_length": PAPER_PATH_LENGTH,
         **PAPER_ACCURACY,
-        "toy_distance": np.array(distances),
-        **{f"toy_{name}": values for name, values in toy.items()},
-        "toy_seeds": np.array(list(TOY_SEEDS)),
-        **{
-            f"toy_{name}_by_seed": np.array(
-                [runs[name] for runs in toy_by_seed.values()]
-            )
-            for name in TOY_RUNS
-        },
+        "distance": np.array(distances),
+        "seeds": np.array(list(TOY_SEEDS)),
+        "check_steps": check_steps,
+        "plain_accuracy": plain_curves,
+        "regularized_accuracy_longest": regularized_curves,
     },
     caption="Top: test accuracy of ResNet18 on Pathfinder against path "
     "length without and with the input-gradient-change regularizer, "
     "numbers reported by Razin, Maman and Cohen (2022), not recomputed. "
-    "Bottom: the same comparison on this chapter's toy marker-pair task "
-    "(test accuracy, 2000 test sequences), plain and regularized with the "
-    "same number of Adam steps, and plain with twice as many, at the "
-    "chapter's seed (the toy's other seeds are tabulated under 'Reading "
-    "the toy').",
+    "Middle: the same comparison computed here on the marker-pair "
+    "sequence task (2000 test sequences per network), for a small CNN "
+    "with a full receptive field trained without the regularizer at "
+    "three distances and with it at the longest; dots: each of five "
+    "seeds, squares: their mean. Bottom: the plain network's gap between "
+    "the shortest and the longest distance against the number of Adam "
+    "steps (each seed and the mean).",
     # torch CPU training with one thread is deterministic; accuracies move
     # in steps of 0.05 %
     rtol=0,
@@ -915,13 +951,15 @@ if PATHFINDER is not None:
 
 # %% [markdown]
 # The post's claim is that without the regularizer accuracy collapses as the dependency distance grows,
-# and the regularizer closes most of that gap. On the toy, the test for "collapse" is the plain network's
-# accuracy at the longest distance falling at least 20 points below the shortest, and "closes the gap"
-# the regularized network beating the plain one by at least 10 points at the longest distance.
+# and the regularizer closes most of that gap. This chapter used to test both on a single seed of its
+# old toy (a 20-point drop, a 10-point gain) and on a majority of three seeds; those claims are replaced
+# by the five-seed ones below. The thresholds were fixed from an exploratory run of this notebook at
+# seeds 10–14 (not 0–4) and committed before the run that judges them: the plain network's accuracy at
+# the longest distance is at least 5 points below the shortest at at least 4 of 5 seeds, with a mean gap
+# of at least 10 points; and the regularizer raises the mean accuracy at the longest distance by at
+# least 10 points (a third of the way from no gain to the paper's 35 points).
 
 # %%
-drop = toy["plain"][0] - toy["plain"][-1]
-gain = toy["regularized"][-1] - toy["plain"][-1]
 paper_gain = (
     PAPER_ACCURACY["ResNet18 + regularizer (paper)"][-1]
     - PAPER_ACCURACY["ResNet18 (paper)"][-1]
@@ -960,87 +998,94 @@ else:
         accuracy_regularized=computed["ResNet18 + regularizer"],
     )
 
+# thresholds fixed from the exploratory run at seeds 10-14 (see above)
+GAP_POINTS, GAP_SEED_SHARE, MEAN_GAP, MEAN_GAIN = 5.0, 0.8, 10.0, 10.0
+seeds_with_gap = [
+    seed for seed, g in zip(TOY_SEEDS, gap, strict=True) if g >= GAP_POINTS
+]
+enough_seeds = len(seeds_with_gap) >= GAP_SEED_SHARE * n_seeds
+locality_gap = bool(enough_seeds and gap.mean() >= MEAN_GAP)
 
-def no_gap_reason(plain):
-    """Why a plain run shows no locality gap: it learned nothing, or it
-    learned the long distance too."""
-    if plain[0] < 60:
-        return (
-            "the plain network stays near chance even at the shortest "
-            "distance: no gap to measure"
+
+def no_gap_reasons():
+    """Why the seeds without a gap have none: the shortest distance was
+    not learned within the budget, or the longest was learned too."""
+    reasons = [
+        f"seed {seed}: "
+        + (
+            f"near chance even at distance {distances[0]} "
+            f"({accuracy[0]:.1f} %)"
+            if accuracy[0] < 60
+            else f"distance {longest} learned too ({accuracy[-1]:.1f} %)"
         )
+        for seed, accuracy, g in zip(TOY_SEEDS, plain, gap, strict=True)
+        if g < GAP_POINTS
+    ]
     return (
-        "the small CNN solves the long-range toy task without help: no "
-        "locality gap appears at this scale"
+        f"{len(seeds_with_gap)} of {n_seeds} seeds show the gap, mean "
+        f"{gap.mean():.1f} points; " + "; ".join(reasons)
     )
 
 
 book.claim(
-    "Toy: without the regularizer, accuracy at the longest distance is "
-    "≥ 20 points below the shortest",
-    bool(drop >= 20),
-    not_reproduced=None if drop >= 20 else no_gap_reason(toy["plain"]),
-    accuracy_short=toy["plain"][0],
-    accuracy_long=toy["plain"][-1],
-    accuracy_long_twice_the_steps=toy["plain, 2x steps"][-1],
+    f"Locality (CPU, {n_seeds} seeds): without the regularizer, test "
+    f"accuracy at distance {longest} is ≥ {GAP_POINTS:g} points below "
+    f"distance {distances[0]} at ≥ {GAP_SEED_SHARE:.0%} of the seeds, "
+    f"and ≥ {MEAN_GAP:g} points below on average",
+    locality_gap,
+    not_reproduced=None if locality_gap else no_gap_reasons(),
+    gap_by_seed=gap,
+    mean_gap=gap.mean(),
+    # fixed shapes: the rounding ensemble compares these member by member
+    gap_at_seed=gap >= GAP_POINTS,
+    seeds_with_gap_count=len(seeds_with_gap),
+    accuracy_shortest=plain[:, 0],
+    accuracy_longest=plain[:, -1],
 )
-seeds_with_gap = [
-    seed
-    for seed, runs in toy_by_seed.items()
-    if runs["plain"][0] - runs["plain"][-1] >= 20
-]
-majority = len(seeds_with_gap) > len(toy_by_seed) / 2
-other_seeds = "; ".join(
-    f"seed {seed}: {no_gap_reason(runs['plain'])}"
-    for seed, runs in toy_by_seed.items()
-    if seed not in seeds_with_gap
-)
+regularizer_helps = bool(gain.mean() >= MEAN_GAIN)
 book.claim(
-    f"Toy, across the seeds {TOY_SEEDS[0]}–{TOY_SEEDS[-1]}: the locality "
-    "gap above (≥ 20 points) appears at a majority of them",
-    majority,
+    f"Regularizer (CPU, {n_seeds} seeds): coefficient {LAMBDA:g} raises "
+    f"the mean test accuracy at distance {longest} by ≥ {MEAN_GAIN:g} "
+    "points",
+    regularizer_helps,
     not_reproduced=None
-    if majority
-    else "the gap at the chapter's seed is not typical of the toy: at the "
-    "other seeds " + other_seeds,
-    seeds_with_gap=seeds_with_gap,
-    accuracy_short={str(k): v["plain"][0] for k, v in toy_by_seed.items()},
-    accuracy_long={str(k): v["plain"][-1] for k, v in toy_by_seed.items()},
-)
-book.claim(
-    "Toy: the regularizer improves accuracy at the longest distance by "
-    "≥ 10 points",
-    bool(gain >= 10),
-    not_reproduced=None
-    if gain >= 10
-    else "at this scale the penalty does not help the toy task (see the "
-    "text)",
-    accuracy_plain=toy["plain"][-1],
-    accuracy_regularized=toy["regularized"][-1],
-    accuracy_regularized_shortest=toy["regularized"][0],
+    if regularizer_helps
+    else "at this scale the penalty does not close the gap on average "
+    "(see the table)",
+    gain_by_seed=gain,
+    mean_gain=gain.mean(),
+    accuracy_plain=plain[:, -1],
+    accuracy_regularized=regularized,
 )
 
 # %% [markdown]
-# **Reading the toy.** The toy is not a faithful Pathfinder: a single pairwise interaction at a known
-# distance, a network whose receptive field covers the whole input, and numbers that were not tuned. The
-# table gives the test accuracy (%) of every configuration at every seed the toy was run at; the figure
-# shows the first.
+# **Reading the experiment.** The table gives every network's final test accuracy (%) at every seed; the
+# figure shows the same numbers with the mean, and the gap at every 100 steps.
 
 # %% tags=["remove-input"]
 Markdown(
-    "| seed | " + " | ".join(f"{name}, distance {d}" for name in TOY_RUNS for d in distances) + " |\n|"
-    + "---|" * (1 + len(TOY_RUNS) * len(distances)) + "\n"
-    + "\n".join(f"| {seed} | " + " | ".join(f"{a:.1f}" for name in TOY_RUNS for a in runs[name]) + " |"
-                for seed, runs in toy_by_seed.items()))
+    "| seed | " + " | ".join(f"plain, distance {d}" for d in distances) + f" | regularized, distance {longest} | gap | gain |\n|"
+    + "---|" * (4 + len(distances)) + "\n"
+    + "\n".join(f"| {seed} | " + " | ".join(f"{a:.1f}" for a in plain[i]) + f" | {regularized[i]:.1f} | {gap[i]:+.1f} | "
+                f"{gain[i]:+.1f} |" for i, seed in enumerate(TOY_SEEDS)))
+
+# %% tags=["remove-input"]
+Markdown(f"**What the seeds show.** Without the regularizer the gap between distance {distances[0]} and distance "
+         f"{longest} is {gap.mean():.1f} points on average over the {n_seeds} seeds (from {gap.min():.1f} to "
+         f"{gap.max():.1f}), at least {GAP_POINTS:g} points at {len(seeds_with_gap)} of them; after "
+         f"{check_steps[len(check_steps) // 2]} steps it was {gap_curves[len(check_steps) // 2].mean():.1f}. With "
+         f"the regularizer the accuracy at distance {longest} changes by {gain.mean():+.1f} points on average (from "
+         f"{gain.min():+.1f} to {gain.max():+.1f}).")
 
 # %% [markdown]
-# Where a seed shows a gap, the plain network learns the short distance but stays at chance at the long
-# one, even with twice the steps: a locality gap of the kind the post describes, at this budget. Where it
-# does not, either the plain network failed to learn even the short distance, so there is no gap to
-# speak of, or it solved the long distance too; the reason given with the across-seeds claim above says
-# which. Where the regularized network stays near chance at every distance, the penalty at coefficient 3
-# overwhelms the data term instead of redirecting it. Either way the toy says nothing for or against the
-# paper's ResNet18 result, which is why that claim is recorded as not reproduced.
+# How to read these numbers. A gap that grows with the number of steps means the short distance is being
+# learned while the long one is not, rather than both being out of reach of the budget. A seed at which the
+# plain network solves the longest distance (a negative gap) is a reminder that nothing in the network forbids
+# the long-range interaction: the locality is in what training finds first. The regularizer is judged on
+# the same networks (data, initialization and mini-batches) as the plain ones, so a gain is the penalty's
+# effect at that seed; it varies a lot between seeds, which is why the claim is on the mean. Either way this
+# experiment is small and says nothing for or against the paper's ResNet18 result, which is why that claim
+# is recorded as not reproduced here; the `paper` profile runs it on a GPU.
 
 # %% [markdown]
 # ## Claims checked in this chapter

@@ -45,3 +45,15 @@ def test_matrix_sensing_plots_return_their_axes():
     assert axes[1].get_xscale() == "symlog"
     assert fplots.error_by_width(axes[2], [2, 5, 30], [1e-15, 1e-4, 2e-4], exact_floor=1e-15) is axes[2]
     plt.close(fig)
+
+
+def test_seed_spread_and_budget_plots_draw_every_seed_and_the_mean():
+    fig, axes = plt.subplots(1, 2)
+    by_seed = {"plain": ([4, 28], np.array([[90, 50], [70, 52], [60, 49]])), "reg": ([28], np.array([[55], [50], [51]]))}
+    assert fplots.accuracy_with_seed_spread(axes[0], by_seed, title="t") is axes[0]
+    assert len(axes[0].lines) == 3 + 1 + 3 + 1 + 1  # seeds and mean per label, chance
+    np.testing.assert_allclose(axes[0].lines[3].get_ydata(), [220 / 3, 151 / 3])
+    gaps = np.array([[0, 0], [10, 30], [20, 40]])
+    assert fplots.gap_by_budget(axes[1], [0, 100, 200], gaps, title="t") is axes[1]
+    np.testing.assert_allclose(axes[1].lines[2].get_ydata(), [0, 20, 30])
+    plt.close(fig)

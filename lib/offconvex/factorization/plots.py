@@ -201,3 +201,31 @@ def error_by_width(ax, widths, errors, *, exact_floor: float | None = None):
     ax.set_xticks(widths, [str(k) for k in widths])
     ax.minorticks_off()
     return ax
+
+
+def accuracy_with_seed_spread(ax, by_seed: dict, *, title: str, legend_outside: bool = False):
+    """Per label ``(distances, accuracies (seeds, distances))``: each seed (faint dots), their mean (line)."""
+    for i, (label, (distances, values)) in enumerate(by_seed.items()):
+        x, values, colour = np.asarray(distances) + 0.4 * i, np.asarray(values), f"C{i}"  # side by side
+        for row in values:
+            ax.plot(x, row, "o", color=colour, alpha=0.35, ms=4)
+        ax.plot(x, values.mean(0), marker="s", color=colour, label=f"{label} (mean of {len(values)} seeds)")
+    ax.axhline(50, color="0.5", ls=":", lw=1.3, label="chance")
+    ticks = sorted({int(d) for distances, _ in by_seed.values() for d in distances})
+    ax.set(xlabel="dependency distance", ylabel="test accuracy (%)", title=title, xticks=ticks)
+    legend_kw = {"loc": "center left", "bbox_to_anchor": (1.02, 0.5)} if legend_outside else {}
+    ax.legend(frameon=False, **legend_kw)
+    return ax
+
+
+def gap_by_budget(ax, steps, gaps, *, title: str, legend_outside: bool = False):
+    """Locality gap ``(steps, seeds)`` (accuracy at the shortest minus the longest distance) per seed and mean."""
+    gaps = np.asarray(gaps)
+    ax.plot(steps, gaps, color="0.6", lw=1, alpha=0.7)
+    ax.plot(steps, gaps.mean(1), color="C3", lw=2.2, marker="o", label=f"mean of {gaps.shape[1]} seeds")
+    ax.plot([], [], color="0.6", lw=1, label="each seed")
+    ax.axhline(0, color="0.5", ls=":", lw=1.3)
+    ax.set(xlabel="Adam steps (training budget)", ylabel="gap (points)", title=title)
+    legend_kw = {"loc": "center left", "bbox_to_anchor": (1.02, 0.5)} if legend_outside else {}
+    ax.legend(frameon=False, **legend_kw)
+    return ax
