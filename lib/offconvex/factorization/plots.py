@@ -7,6 +7,17 @@ import numpy as np
 from matplotlib.collections import LineCollection
 
 
+def _label_iterations(ax, log_x: bool, title: str, ylabel: str):
+    """Iterations on x (linear up to 100, logarithmic after with ``log_x``), then title and y label."""
+    if log_x:
+        ax.set_xscale("symlog", linthresh=100)
+        ax.set_xlabel("iteration")
+    else:
+        _iteration_axis(ax)
+    ax.set(title=title, ylabel=ylabel)
+    return ax
+
+
 def _iteration_axis(ax):
     """Iterations on x, in thousands ("12k") on runs of thousands: five-digit tick labels collide in a
     half-page panel."""
@@ -34,13 +45,7 @@ def top_curves(ax, steps, curves, *, title: str, ylabel: str, half_rise=None, lo
         ax.axvline(step, color=colors[k], lw=1.3, ls=(0, (1, 2)), zorder=1)
         at = min(int(np.searchsorted(steps, step)), len(steps) - 1)
         ax.scatter(steps[at], curves[at, k], s=25, color=colors[k], edgecolors="white", linewidths=0.8, zorder=3)
-    if log_x:
-        ax.set_xscale("symlog", linthresh=100)
-        ax.set_xlabel("iteration")
-    else:
-        _iteration_axis(ax)
-    ax.set(title=title, ylabel=ylabel)
-    return ax
+    return _label_iterations(ax, log_x, title, ylabel)
 
 
 def error_curves(ax, curves: dict, *, ylabel: str = "reconstruction error"):
@@ -182,13 +187,7 @@ def phase_curves(ax, steps, curves: dict, *, title: str = "", ylabel: str = "", 
         ax.plot(steps, values, label=label, lw=1.4, **(styles or {}).get(label, {}))
     if log_y:
         ax.set_yscale("log")
-    if log_x:
-        ax.set_xscale("symlog", linthresh=100)
-        ax.set_xlabel("iteration")
-    else:
-        _iteration_axis(ax)
-    ax.set(title=title, ylabel=ylabel)
-    return ax
+    return _label_iterations(ax, log_x, title, ylabel)
 
 
 def error_by_width(ax, widths, errors, *, exact_floor: float | None = None):
