@@ -99,7 +99,8 @@ MUTANTS = [
            "HTF_INIT = book.by_profile(PROFILE, smoke=0.05, book=0.05,",
            "HTF_INIT = book.by_profile(PROFILE, smoke=0.05, book=0.0525,"),
     Mutant("2022-07-15-imp-reg-htf-cnn", "locality penalty x1.01", NB.format("2022-07-15-imp-reg-htf-cnn"),
-           "LENGTH, LAMBDA = 32, 3.0", "LENGTH, LAMBDA = 32, 3.03"),
+           "LENGTH, CHANNELS, LAMBDA, N_TEST = 32, 16, 1.0, 2000",
+           "LENGTH, CHANNELS, LAMBDA, N_TEST = 32, 16, 1.01, 2000"),
     Mutant("2022-07-15-imp-reg-htf-cnn", "half-rise markers drawn 5 % later", "lib/offconvex/factorization/plots.py",
            "ax.axvline(step, color=colors[k],", "ax.axvline(1.05 * step, color=colors[k],"),
     # every curve x1.05 under autoscaled axes: the same picture with other tick labels, which the text-free
