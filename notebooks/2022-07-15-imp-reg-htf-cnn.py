@@ -182,7 +182,9 @@ def cp_runs(seeds):
         tol=TOL,
         patience=PATIENCE,
         # a named metric: a seed's fit is then reused by the next seed's run
-        metrics={"values": functools.partial(cp.top_component_norms, k=TOP)},
+        metrics={
+            "values": functools.partial(cp.top_component_norms, k=TOP)
+        },
     )
     return [
         (
@@ -730,7 +732,8 @@ LENGTH, CHANNELS, LAMBDA, N_TEST = 32, 16, 1.0, 2000
 
 
 def stack_networks(pairs):
-    """One ``(inputs, labels)`` per network -> ``(N, G, ...)``, ``(N, G)``."""
+    """One ``(inputs, labels)`` per network -> ``(N, G, ...)``,
+    ``(N, G)``."""
     inputs, labels = zip(*pairs, strict=True)
     return torch.stack(inputs, 1), torch.stack(labels, 1)
 
