@@ -91,6 +91,8 @@ def plot_eigenvalue_pairs(ax, exact: dict, approximate: dict, xlabel: str, ylabe
     ax.plot(span, span, color="0.6", lw=1, ls="--", label="y = x")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    for axis in (ax.xaxis, ax.yaxis):  # one or two decades: default minor labels would overlap
+        label_log_axis(axis)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(loc="upper left", frameon=False)
