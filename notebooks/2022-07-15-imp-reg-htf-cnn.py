@@ -183,7 +183,7 @@ def cp_runs(seeds):
         patience=PATIENCE,
         # a named metric: a seed's fit is then reused by the next seed's run
         metrics={
-            "values": functools.partial(cp.top_component_norms, k=TOP)
+            "values": functools.partial(tc.top_component_norms, k=TOP)
         },
     )
     return [

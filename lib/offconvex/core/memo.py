@@ -96,13 +96,18 @@ def library_digest() -> str:
     return digest.hexdigest()
 
 
+def flushes_denormals() -> bool:
+    """Whether this thread treats subnormal floats as zero (torch.set_flush_denormal has no getter)."""
+    return bool(np.float64(1e-310) * np.float64(1.0) == 0.0)
+
+
 def numerical_settings() -> tuple:
     """What besides the arguments decides a result's rounding: versions, threads, determinism, member."""
     from offconvex.core.random import perturbation_member
 
     torch = sys.modules.get("torch")
     settings = (sys.version_info[:2], np.__version__, perturbation_member(),
-                bool(np.float64(1e-310) * np.float64(1.0) == 0.0),  # denormals flushed
+                flushes_denormals(),
                 tuple(os.environ.get(name) for name in KERNEL_SELECTION_ENV))
     if torch is None:
         return settings

@@ -14,6 +14,7 @@ import sys
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
+from offconvex.core.memo import flushes_denormals as _flushes_denormals  # the memo keys on it too
 from offconvex.core.memo import memoized_call
 
 # Set by offconvex.book.cluster in the environment of a kernel that runs as a Dask task.
@@ -110,13 +111,6 @@ def _numerical_settings() -> dict:
         settings.update(threads=torch.get_num_threads(), deterministic=torch.are_deterministic_algorithms_enabled(),
                         flush_denormal=_flushes_denormals())
     return settings
-
-
-def _flushes_denormals() -> bool:
-    """Whether this thread treats subnormal floats as zero (torch.set_flush_denormal has no getter)."""
-    import numpy as np
-
-    return bool(np.float64(1e-310) * np.float64(1.0) == 0.0)
 
 
 def _configuration_task(function, configuration: dict, shared: dict, settings: dict):

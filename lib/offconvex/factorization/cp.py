@@ -35,16 +35,6 @@ def component_norms(factors) -> np.ndarray:
     return np.prod([np.linalg.norm(f, axis=0) for f in factors], axis=0)
 
 
-def top_component_norms(factors, full_tensor, k: int) -> np.ndarray:
-    """The ``k`` largest component norms, decreasing (zero-padded): a metric of ``fit_completion``.
-
-    Named rather than a lambda so that a fit recording it can be memoized (``offconvex.core.memo``):
-    ``functools.partial(top_component_norms, k=10)``. ``full_tensor`` is unused.
-    """
-    ordered = np.sort(component_norms(factors))[::-1][:k]
-    return np.pad(ordered, (0, k - ordered.size))
-
-
 def cp_gradients(factors, residual) -> list:
     """Gradient of ``<residual, cp_to_tensor(factors)>``-linearized loss: for a loss L with
     ``dL/dT = residual``, returns ``dL/dfactors[n] = unfold(residual, n) @ khatri_rao(others)``."""

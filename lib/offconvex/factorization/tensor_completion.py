@@ -243,6 +243,17 @@ def top_k(values, k: int) -> np.ndarray:
     return np.pad(ordered, (0, k - ordered.size))
 
 
+def top_component_norms(factors, full_tensor, k: int) -> np.ndarray:
+    """The ``k`` largest CP component norms, decreasing: a metric of :func:`fit_completion`.
+
+    Named rather than a lambda so that a fit recording it can be memoized (``offconvex.core.memo``):
+    ``functools.partial(top_component_norms, k=10)``. ``full_tensor`` is unused.
+    """
+    from offconvex.factorization.cp import component_norms
+
+    return top_k(component_norms(factors), k)
+
+
 def half_rise_iterations(steps, curves) -> np.ndarray:
     """For each column of ``curves`` ``(T, K)``: the first recorded step at which it exceeds half its final value.
 
